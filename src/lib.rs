@@ -49,10 +49,26 @@
     )
 )]
 
+pub mod actor;
+pub mod association;
 pub mod calendar;
+pub mod catalog;
 pub mod id;
+pub mod money;
+pub mod text;
 
+pub use actor::{Actor, ActorKind, PartnerUserRole, UserId, UserRoles};
+pub use association::{AssociationClaim, AssociationCommand, AssociationError, AssociationForm};
+pub use calendar::BusinessCalendar;
+pub use catalog::{Catalog, Catalogs, ProgramYear};
 pub use id::{
     AzureSubscriptionId, ClaimId, CustomerId, CustomerIdKind, DomainName, EmailAddress, IdError,
     IdErrorKind, IdField, MsxOpportunityId, PartnerId, SubscriptionId, TenantId, Tpid,
 };
+pub use money::Usd;
+pub use text::{Text, TextError};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

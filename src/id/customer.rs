@@ -70,7 +70,7 @@ impl CustomerIdKind {
 
 impl fmt::Display for CustomerIdKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

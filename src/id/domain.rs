@@ -83,32 +83,29 @@ pub(crate) fn canonical(text: &str) -> Result<Box<str>, IdErrorKind> {
     let bytes = body.as_bytes();
     let mut label_start = 0;
     let mut labels = 1_usize;
-    let mut numeric = true;
     let mut upper = false;
     for (at, &byte) in bytes.iter().enumerate() {
-        match byte {
-            b'a'..=b'z' => numeric = false,
-            b'0'..=b'9' => {}
-            b'A'..=b'Z' => {
-                numeric = false;
-                upper = true;
+        match class(byte) {
+            Class::LowerOrDigit => {}
+            Class::Upper => upper = true,
+            Class::Hyphen if at == label_start => {
+                return Err(IdErrorKind::LabelHyphen { index: at });
             }
-            b'-' if at == label_start => return Err(IdErrorKind::LabelHyphen { index: at }),
-            b'-' => numeric = false,
-            b'.' => {
+            Class::Hyphen => {}
+            Class::Dot => {
                 check_label(bytes, label_start, at)?;
                 label_start = at.saturating_add(1);
                 labels = labels.saturating_add(1);
-                numeric = true;
             }
-            _ => return Err(bad_character(text, at)),
+            Class::Other => return Err(bad_character(text, at)),
         }
     }
     check_label(bytes, label_start, bytes.len())?;
     if labels < 2 {
         return Err(IdErrorKind::SingleLabel);
     }
-    if numeric {
+    let tld = bytes.get(label_start..).unwrap_or_default();
+    if tld.iter().all(u8::is_ascii_digit) {
         return Err(if body.parse::<IpAddr>().is_ok() {
             IdErrorKind::IpAddress
         } else {
@@ -120,6 +117,48 @@ pub(crate) fn canonical(text: &str) -> Result<Box<str>, IdErrorKind> {
     } else {
         Box::from(body)
     })
+}
+
+/// What a byte is to the domain grammar.
+#[derive(Clone, Copy)]
+enum Class {
+    LowerOrDigit,
+    Upper,
+    Hyphen,
+    Dot,
+    Other,
+}
+
+/// The class of every byte, looked up rather than tested range by range.
+const CLASSES: [Class; 256] = {
+    let mut table = [Class::Other; 256];
+    let mut b = 0_u8;
+    loop {
+        // Evaluated at compile time: an out-of-bounds index would fail the build.
+        #[allow(clippy::indexing_slicing)]
+        {
+            table[b as usize] = match b {
+                b'a'..=b'z' | b'0'..=b'9' => Class::LowerOrDigit,
+                b'A'..=b'Z' => Class::Upper,
+                b'-' => Class::Hyphen,
+                b'.' => Class::Dot,
+                _ => Class::Other,
+            };
+        }
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    table
+};
+
+#[inline]
+fn class(byte: u8) -> Class {
+    CLASSES
+        .get(usize::from(byte))
+        .copied()
+        .unwrap_or(Class::Other)
 }
 
 /// Checks the label `bytes[start..end]`, whose characters are already known to be LDH and
@@ -168,7 +207,7 @@ fn first_non_ascii(text: &str) -> Option<IdErrorKind> {
 impl fmt::Display for DomainName {
     /// The canonical form.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

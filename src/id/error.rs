@@ -150,7 +150,7 @@ fields! {
 
 impl fmt::Display for IdField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
@@ -160,7 +160,8 @@ impl fmt::Display for IdErrorKind {
             Self::Empty => f.write_str("is empty"),
             Self::TooLong { max } => write!(f, "is longer than {max} characters"),
             Self::WrongLength { len, expected } => {
-                write!(f, "has {len} characters; expected {expected}")
+                let plural = if len == 1 { "" } else { "s" };
+                write!(f, "has {len} character{plural}; expected {expected}")
             }
             Self::InvalidCharacter { ch, index } => {
                 write!(f, "has the invalid character {ch:?} at index {index}")

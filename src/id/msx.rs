@@ -89,7 +89,7 @@ fn canonical(text: &str) -> Result<[u8; LEN], IdErrorKind> {
 impl fmt::Display for MsxOpportunityId {
     /// The canonical, uppercase form.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
