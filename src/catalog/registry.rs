@@ -1,0 +1,159 @@
+//! [`Catalogs`]: one catalog per program year.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::mem;
+
+use serde::{Deserialize, Serialize};
+
+use super::Catalog;
+use super::key::ProgramYear;
+
+/// The catalogs of several program years, one per [`ProgramYear`], never empty.
+///
+/// A claim records the program year it was created under, and is **always** interpreted with
+/// that year's catalog: loading a claim of FY20 applies the FY20 names, roles and deadlines,
+/// even when a newer catalog has renamed or dropped its engagement. New claims use
+/// [`Catalogs::newest`].
+///
+/// In JSON a registry is an array of catalogs, written in ascending year order; reading
+/// refuses an empty array and two catalogs of the same year, and checks every catalog.
+///
+/// ```
+/// use cpor::catalog::{Catalog, Catalogs, ProgramYear};
+///
+/// let mut catalogs = Catalogs::new(Catalog::fy20());
+/// assert_eq!(catalogs.newest().program_year().to_string(), "FY20");
+/// assert!(catalogs.insert(Catalog::fy26()).is_none());
+/// assert_eq!(catalogs.newest().program_year().to_string(), "FY26");
+/// assert!(catalogs.get(ProgramYear::new(20).ok_or("year")?).is_some());
+/// assert!(catalogs.get(ProgramYear::new(23).ok_or("year")?).is_none());
+/// assert_eq!(catalogs, Catalogs::builtin());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalogs {
+    /// The catalog of the latest year.
+    newest: Catalog,
+    /// Every other catalog, all of earlier years.
+    older: BTreeMap<ProgramYear, Catalog>,
+}
+
+impl Catalogs {
+    /// A registry holding one catalog.
+    #[must_use]
+    pub fn new(catalog: Catalog) -> Self {
+        Self {
+            newest: catalog,
+            older: BTreeMap::new(),
+        }
+    }
+
+    /// A registry of several catalogs.
+    ///
+    /// # Errors
+    ///
+    /// [`CatalogsError::Empty`] if there is none, [`CatalogsError::DuplicateYear`] if two
+    /// share a program year.
+    pub fn from_catalogs(
+        catalogs: impl IntoIterator<Item = Catalog>,
+    ) -> Result<Self, CatalogsError> {
+        let mut catalogs = catalogs.into_iter();
+        let first = catalogs.next().ok_or(CatalogsError::Empty)?;
+        let mut registry = Self::new(first);
+        for catalog in catalogs {
+            let year = catalog.program_year();
+            if registry.insert(catalog).is_some() {
+                return Err(CatalogsError::DuplicateYear { year });
+            }
+        }
+        Ok(registry)
+    }
+
+    /// The built-in catalogs: [`Catalog::fy20`] and [`Catalog::fy26`].
+    #[must_use]
+    pub fn builtin() -> Self {
+        let mut registry = Self::new(Catalog::fy26());
+        registry.insert(Catalog::fy20());
+        registry
+    }
+
+    /// The catalog of `year`, if the registry has one.
+    #[must_use]
+    pub fn get(&self, year: ProgramYear) -> Option<&Catalog> {
+        if self.newest.program_year() == year {
+            Some(&self.newest)
+        } else {
+            self.older.get(&year)
+        }
+    }
+
+    /// The catalog of the latest program year, for new claims.
+    #[must_use]
+    pub const fn newest(&self) -> &Catalog {
+        &self.newest
+    }
+
+    /// Adds `catalog`, replacing and returning the one of the same program year, if any.
+    pub fn insert(&mut self, catalog: Catalog) -> Option<Catalog> {
+        let year = catalog.program_year();
+        match year.cmp(&self.newest.program_year()) {
+            Ordering::Greater => {
+                let previous = mem::replace(&mut self.newest, catalog);
+                self.older.insert(previous.program_year(), previous)
+            }
+            Ordering::Equal => Some(mem::replace(&mut self.newest, catalog)),
+            Ordering::Less => self.older.insert(year, catalog),
+        }
+    }
+
+    /// The program years, ascending.
+    pub fn years(&self) -> impl Iterator<Item = ProgramYear> + '_ {
+        self.iter().map(Catalog::program_year)
+    }
+
+    /// The catalogs, in ascending program year.
+    pub fn iter(&self) -> impl Iterator<Item = &Catalog> {
+        self.older.values().chain(std::iter::once(&self.newest))
+    }
+}
+
+impl Serialize for Catalogs {
+    /// Writes an array of catalogs, in ascending program year.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Catalogs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let catalogs = Vec::<Catalog>::deserialize(deserializer)?;
+        Self::from_catalogs(catalogs).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A set of catalogs that cannot form a [`Catalogs`] registry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogsError {
+    /// No catalog at all (`catalogs.empty`).
+    #[error("catalogs are empty; a registry needs at least one catalog")]
+    Empty,
+    /// Two catalogs of one program year (`catalogs.duplicate_year`).
+    #[error("catalogs have two catalogs for the program year {year}")]
+    DuplicateYear {
+        /// The repeated program year.
+        year: ProgramYear,
+    },
+}
+
+impl CatalogsError {
+    /// The stable machine-readable code: `catalogs.empty` or `catalogs.duplicate_year`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "catalogs.empty",
+            Self::DuplicateYear { .. } => "catalogs.duplicate_year",
+        }
+    }
+}
