@@ -1,0 +1,285 @@
+//! Who acts on a claim, and with which roles (domain.md section 7).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::id::PartnerId;
+
+/// The ID of a person as the application knows them: a user principal name, an object ID, a
+/// reviewer alias. Opaque to the library; 1 to 256 characters, no whitespace or control
+/// characters. Cheap to clone.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(Arc<str>);
+
+/// Why a [`UserId`] was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum UserIdError {
+    /// Empty.
+    #[error("user id is empty")]
+    Empty,
+    /// Longer than 256 characters.
+    #[error("user id is longer than 256 characters")]
+    TooLong,
+    /// Whitespace or a control character.
+    #[error("user id has the invalid character {ch:?} at index {index}")]
+    InvalidCharacter {
+        /// The character.
+        ch: char,
+        /// Its 0-based character index.
+        index: usize,
+    },
+}
+
+impl UserIdError {
+    /// The stable machine-readable code, such as `user_id.empty`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "user_id.empty",
+            Self::TooLong => "user_id.too_long",
+            Self::InvalidCharacter { .. } => "user_id.invalid_character",
+        }
+    }
+}
+
+impl UserId {
+    /// Checks and keeps a user ID.
+    ///
+    /// # Errors
+    ///
+    /// A [`UserIdError`] if the ID is empty, longer than 256 characters, or has whitespace or
+    /// a control character.
+    pub fn parse(text: &str) -> Result<Self, UserIdError> {
+        if text.is_empty() {
+            return Err(UserIdError::Empty);
+        }
+        for (index, ch) in text.chars().enumerate() {
+            if index >= 256 {
+                return Err(UserIdError::TooLong);
+            }
+            if ch.is_whitespace() || ch.is_control() {
+                return Err(UserIdError::InvalidCharacter { ch, index });
+            }
+        }
+        Ok(Self(Arc::from(text)))
+    }
+
+    /// The ID.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+impl fmt::Debug for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UserId({})", self.0)
+    }
+}
+
+impl std::str::FromStr for UserId {
+    type Err = UserIdError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
+impl Serialize for UserId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for UserId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A Partner Center role of a partner user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerUserRole {
+    /// Creates, edits, submits, cancels, disputes and disassociates claims.
+    IncentivesAdmin,
+    /// Views claims and Customers pages; runs MCI consent and evidence steps.
+    IncentivesUser,
+    /// Sees the referral linked to a claim.
+    ReferralAdmin,
+}
+
+impl PartnerUserRole {
+    const fn bit(self) -> u8 {
+        match self {
+            Self::IncentivesAdmin => 1,
+            Self::IncentivesUser => 2,
+            Self::ReferralAdmin => 4,
+        }
+    }
+
+    /// Every role.
+    pub const ALL: [Self; 3] = [
+        Self::IncentivesAdmin,
+        Self::IncentivesUser,
+        Self::ReferralAdmin,
+    ];
+}
+
+/// The set of roles a partner user holds. Serialized as a list of role names.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct UserRoles(u8);
+
+impl UserRoles {
+    /// No role at all.
+    pub const NONE: Self = Self(0);
+
+    /// A set of the given roles.
+    pub fn of(roles: impl IntoIterator<Item = PartnerUserRole>) -> Self {
+        roles.into_iter().fold(Self::NONE, Self::with)
+    }
+
+    /// This set plus `role`.
+    #[must_use]
+    pub const fn with(self, role: PartnerUserRole) -> Self {
+        Self(self.0 | role.bit())
+    }
+
+    /// Whether the set holds `role`.
+    #[must_use]
+    pub const fn contains(self, role: PartnerUserRole) -> bool {
+        self.0 & role.bit() != 0
+    }
+
+    /// The roles in the set.
+    pub fn iter(self) -> impl Iterator<Item = PartnerUserRole> {
+        PartnerUserRole::ALL
+            .into_iter()
+            .filter(move |role| self.contains(*role))
+    }
+}
+
+impl fmt::Debug for UserRoles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for UserRoles {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for UserRoles {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Self::of(Vec::<PartnerUserRole>::deserialize(deserializer)?))
+    }
+}
+
+/// Who issues a command.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Actor {
+    /// A user of a partner organisation, acting for one partner location.
+    Partner {
+        /// The partner location the user acts for.
+        partner: PartnerId,
+        /// The user.
+        user: UserId,
+        /// The user's roles.
+        roles: UserRoles,
+    },
+    /// A Microsoft reviewer.
+    Reviewer {
+        /// The reviewer.
+        user: UserId,
+    },
+    /// The customer, answering a notification or a consent email.
+    Customer,
+    /// The application's timer, applying deadlines.
+    System,
+}
+
+/// The kind of an [`Actor`], without its details: what the transition tables name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ActorKind {
+    /// A partner user with the Incentives admin role.
+    IncentivesAdmin,
+    /// A partner user with the Incentives user role (and not admin).
+    IncentivesUser,
+    /// A partner user with neither incentives role.
+    OtherPartnerUser,
+    /// A Microsoft reviewer.
+    Reviewer,
+    /// The customer.
+    Customer,
+    /// The timer.
+    System,
+}
+
+impl Actor {
+    /// A partner user.
+    #[must_use]
+    pub const fn partner(partner: PartnerId, user: UserId, roles: UserRoles) -> Self {
+        Self::Partner {
+            partner,
+            user,
+            roles,
+        }
+    }
+
+    /// A reviewer.
+    #[must_use]
+    pub const fn reviewer(user: UserId) -> Self {
+        Self::Reviewer { user }
+    }
+
+    /// The strongest kind this actor acts as: Incentives admin before Incentives user.
+    #[must_use]
+    pub const fn kind(&self) -> ActorKind {
+        match self {
+            Self::Partner { roles, .. } if roles.contains(PartnerUserRole::IncentivesAdmin) => {
+                ActorKind::IncentivesAdmin
+            }
+            Self::Partner { roles, .. } if roles.contains(PartnerUserRole::IncentivesUser) => {
+                ActorKind::IncentivesUser
+            }
+            Self::Partner { .. } => ActorKind::OtherPartnerUser,
+            Self::Reviewer { .. } => ActorKind::Reviewer,
+            Self::Customer => ActorKind::Customer,
+            Self::System => ActorKind::System,
+        }
+    }
+
+    /// The partner location, for a partner user.
+    #[must_use]
+    pub const fn partner_id(&self) -> Option<PartnerId> {
+        match self {
+            Self::Partner { partner, .. } => Some(*partner),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a partner user holding `role`.
+    #[must_use]
+    pub const fn has_role(&self, role: PartnerUserRole) -> bool {
+        match self {
+            Self::Partner { roles, .. } => roles.contains(role),
+            _ => false,
+        }
+    }
+}

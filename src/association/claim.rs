@@ -1,0 +1,787 @@
+//! The association claim aggregate and its one transition function.
+
+use chrono::{DateTime, Days, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::command::{
+    Acknowledgement, Arbitration, AssociationCommand, AssociationEvent, EndReason,
+    InfoRequestReason, RejectionReason,
+};
+use super::error::AssociationError;
+use super::form::{AssociationContent, AssociationForm, Field, Target};
+use super::key::{AssociationKey, KeyUnit};
+use super::state::{self, AssociationState, CommandKind};
+use crate::actor::{Actor, ActorKind};
+use crate::catalog::{Catalog, ProgramYear};
+use crate::id::ClaimId;
+use crate::text::Text;
+
+/// One entry of a claim's history: who did what, when, and what it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// What.
+    pub command: CommandKind,
+    /// The state before; `None` for the creation.
+    pub from: Option<AssociationState>,
+    /// The state after.
+    pub to: AssociationState,
+    /// The fields the command changed.
+    pub changed: Vec<Field>,
+    /// A reason or a reference that came with the command.
+    pub note: Option<String>,
+}
+
+/// A rejection and its dispute window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why.
+    pub reason: RejectionReason,
+    /// The end of the dispute window (exclusive); `None` if the rejection is not disputable.
+    pub dispute_until: Option<DateTime<Utc>>,
+}
+
+/// The end of an association.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ending {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why.
+    pub reason: EndReason,
+}
+
+/// Where a claim's association stands at a moment: derived, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Association {
+    /// The claim is not (or not yet) approved.
+    None,
+    /// Approved, but the customer may still opt out until `until`.
+    PendingOptOut {
+        /// The end of the opt-out window.
+        until: DateTime<Utc>,
+    },
+    /// Approved, and the opt-out window passed with no decline: the association is official.
+    Official {
+        /// Since when.
+        since: DateTime<Utc>,
+    },
+    /// The association existed and ended.
+    Ended {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+/// The claim's stored data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Data {
+    id: ClaimId,
+    program_year: ProgramYear,
+    content: AssociationContent,
+    poe: Vec<Text>,
+    state: AssociationState,
+    created_at: DateTime<Utc>,
+    /// The first submission, when the customer was notified.
+    notified_at: Option<DateTime<Utc>>,
+    /// The end of the opt-out window, fixed at notification.
+    opt_out_until: Option<DateTime<Utc>>,
+    /// The last approval.
+    approved_at: Option<DateTime<Utc>>,
+    /// The open info request's reason and deadline.
+    info_request: Option<(InfoRequestReason, DateTime<Utc>)>,
+    /// The last rejection.
+    rejection: Option<Rejection>,
+    /// When the claim was disputed; a claim is disputed at most once.
+    disputed_at: Option<DateTime<Utc>>,
+    /// The last end of the association.
+    ending: Option<Ending>,
+    /// The holder this claim superseded by arbitration, if any.
+    supersedes: Option<ClaimId>,
+    /// The claim that superseded this one, if any.
+    superseded_by: Option<ClaimId>,
+    history: Vec<HistoryEntry>,
+}
+
+/// A CPOR customer-association claim (domain.md sections 4.1 and 6.1).
+///
+/// It is created as a draft from a checked [`AssociationForm`], and changes only through
+/// [`transition`](Self::transition) (or its in-place twin [`apply`](Self::apply)), which
+/// checks the actor's permission, the state, the guards and the deadlines, then appends one
+/// [`HistoryEntry`]. A refused command leaves the claim exactly as it was.
+///
+/// The claim records the [`ProgramYear`] of the catalog it was created under, and every
+/// command must be given that year's catalog, so a claim keeps its year's rules. Deadlines
+/// (the opt-out window, the info-request deadline, the dispute window) are computed when they
+/// start and stored, so later calendar changes do not move them.
+///
+/// Deserializing checks that the stored data is consistent (dates present for the state, a
+/// history that ends in the current state); it cannot check catalog keys without the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssociationClaim {
+    data: Data,
+}
+
+/// The result of an accepted command: the new claim and the effects to perform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transitioned {
+    /// The claim after the command.
+    pub claim: AssociationClaim,
+    /// What the application and the store must do.
+    pub events: Vec<AssociationEvent>,
+}
+
+impl AssociationClaim {
+    /// Creates a draft from a form.
+    ///
+    /// The actor must be an Incentives admin; the claim belongs to the actor's partner
+    /// location. `id` is chosen by the caller, so that a retried create is idempotent.
+    ///
+    /// # Errors
+    ///
+    /// - [`AssociationError::Forbidden`] if the actor is not an Incentives admin;
+    /// - [`AssociationError::Form`] with every problem of the form.
+    pub fn create(
+        id: ClaimId,
+        form: &AssociationForm,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        catalog: &Catalog,
+    ) -> Result<Transitioned, AssociationError> {
+        let Some(partner) = actor
+            .partner_id()
+            .filter(|_| actor.kind() == ActorKind::IncentivesAdmin)
+        else {
+            return Err(AssociationError::Forbidden {
+                command: CommandKind::Create,
+                actor: actor.kind(),
+            });
+        };
+        let content = form.validate(catalog, partner)?;
+        let history = vec![HistoryEntry {
+            at: now,
+            actor: actor.clone(),
+            command: CommandKind::Create,
+            from: None,
+            to: AssociationState::Draft,
+            changed: Vec::new(),
+            note: None,
+        }];
+        let claim = Self {
+            data: Data {
+                id,
+                program_year: catalog.program_year(),
+                content,
+                poe: Vec::new(),
+                state: AssociationState::Draft,
+                created_at: now,
+                notified_at: None,
+                opt_out_until: None,
+                approved_at: None,
+                info_request: None,
+                rejection: None,
+                disputed_at: None,
+                ending: None,
+                supersedes: None,
+                superseded_by: None,
+                history,
+            },
+        };
+        Ok(Transitioned {
+            claim,
+            events: vec![AssociationEvent::Transitioned {
+                command: CommandKind::Create,
+                changed: Vec::new(),
+            }],
+        })
+    }
+
+    /// The pure transition: `(claim, command, actor, now) → new claim + events`.
+    ///
+    /// # Errors
+    ///
+    /// See [`apply`](Self::apply); `self` is never changed.
+    pub fn transition(
+        &self,
+        command: &AssociationCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        catalog: &Catalog,
+    ) -> Result<Transitioned, AssociationError> {
+        let mut claim = self.clone();
+        let events = claim.apply(command, actor, now, catalog)?;
+        Ok(Transitioned { claim, events })
+    }
+
+    /// Applies a command in place, returning its events. Every check happens before any
+    /// change, so on error the claim is exactly as it was.
+    ///
+    /// # Errors
+    ///
+    /// - [`AssociationError::CatalogMismatch`] if `catalog` is not of the claim's program year;
+    /// - [`AssociationError::NotFound`] if a partner user of another location asks: it must
+    ///   look exactly like a missing claim;
+    /// - [`AssociationError::Forbidden`] if the actor may not issue the command (section 7);
+    /// - [`AssociationError::InvalidState`] if the transition table has no such transition;
+    /// - [`AssociationError::TimeWentBack`] if `now` is before the last history entry;
+    /// - a guard's error: [`PoeRequired`](AssociationError::PoeRequired),
+    ///   [`AcknowledgementRequired`](AssociationError::AcknowledgementRequired),
+    ///   [`Form`](AssociationError::Form), [`NotDue`](AssociationError::NotDue),
+    ///   [`AlreadyDisputed`](AssociationError::AlreadyDisputed),
+    ///   [`NotDisputable`](AssociationError::NotDisputable),
+    ///   [`DisputeWindowClosed`](AssociationError::DisputeWindowClosed),
+    ///   [`SupersedeSelf`](AssociationError::SupersedeSelf),
+    ///   [`DateOutOfRange`](AssociationError::DateOutOfRange).
+    pub fn apply(
+        &mut self,
+        command: &AssociationCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        catalog: &Catalog,
+    ) -> Result<Vec<AssociationEvent>, AssociationError> {
+        let kind = command.kind();
+        let d = &self.data;
+        if catalog.program_year() != d.program_year {
+            return Err(AssociationError::CatalogMismatch {
+                claim: d.program_year,
+                catalog: catalog.program_year(),
+            });
+        }
+        if let Some(partner) = actor.partner_id()
+            && partner != d.content.partner
+        {
+            return Err(AssociationError::NotFound { claim: d.id });
+        }
+        if !state::issuer_of(kind).admits(actor.kind()) {
+            return Err(AssociationError::Forbidden {
+                command: kind,
+                actor: actor.kind(),
+            });
+        }
+        let Some(transition) = state::transition(d.state, kind) else {
+            return Err(AssociationError::InvalidState {
+                command: kind,
+                state: d.state,
+            });
+        };
+        let last = d.history.last().map_or(d.created_at, |entry| entry.at);
+        if now < last {
+            return Err(AssociationError::TimeWentBack { last, now });
+        }
+        let plan = self.plan(command, now, catalog)?;
+        Ok(self.commit(plan, transition.to, kind, actor, now))
+    }
+
+    /// Checks a command's guards and works out every change, without changing anything.
+    fn plan(
+        &self,
+        command: &AssociationCommand,
+        now: DateTime<Utc>,
+        catalog: &Catalog,
+    ) -> Result<Plan, AssociationError> {
+        let d = &self.data;
+        let mut plan = Plan::default();
+        let rules = catalog.cpor_rules();
+        match command {
+            AssociationCommand::EditDraft { form } => {
+                let content = form.validate(catalog, d.content.partner)?;
+                plan.changed = d.content.changed_fields(&content);
+                plan.content = Some(content);
+            }
+            AssociationCommand::AttachPoe { reference } => {
+                plan.poe.push(reference.clone());
+                plan.changed.push(Field::Poe);
+                plan.note = Some(reference.to_string());
+            }
+            AssociationCommand::Submit { acknowledgement } => {
+                if d.poe.is_empty() {
+                    return Err(AssociationError::PoeRequired);
+                }
+                if *acknowledgement != Acknowledgement::Given {
+                    return Err(AssociationError::AcknowledgementRequired);
+                }
+                if d.notified_at.is_none() {
+                    let until = catalog
+                        .calendar()
+                        .add_business_days_at(now, rules.opt_out_business_days)
+                        .ok_or(AssociationError::DateOutOfRange)?;
+                    plan.notified = Some((now, until));
+                    plan.events.push(AssociationEvent::CustomerNotified {
+                        tenant: d.content.tenant,
+                        contact: d.content.customer_contact.email.clone(),
+                        opt_out_until: until,
+                    });
+                }
+            }
+            AssociationCommand::Withdraw | AssociationCommand::StartReview => {}
+            AssociationCommand::RequestInfo { reason } => {
+                let respond_by = catalog
+                    .calendar()
+                    .add_business_days_at(now, rules.info_request_business_days)
+                    .ok_or(AssociationError::DateOutOfRange)?;
+                plan.info_request = Some(Some((*reason, respond_by)));
+                plan.events.push(AssociationEvent::InfoRequested {
+                    reason: *reason,
+                    respond_by,
+                });
+            }
+            AssociationCommand::Approve { arbitration } => {
+                if let Arbitration::Supersedes(holder) = arbitration {
+                    if *holder == d.id {
+                        return Err(AssociationError::SupersedeSelf);
+                    }
+                    plan.supersedes = Some(*holder);
+                    plan.events
+                        .push(AssociationEvent::SupersedeHolder { holder: *holder });
+                }
+                self.plan_approval(&mut plan, now);
+            }
+            AssociationCommand::ApproveDispute => self.plan_approval(&mut plan, now),
+            AssociationCommand::Reject { reason } => {
+                self.plan_rejection(&mut plan, (*reason).into(), now, rules.dispute_days)?;
+            }
+            AssociationCommand::Resubmit { changes } => {
+                let (content, poe) = changes.apply(catalog, &d.content)?;
+                if d.poe.is_empty() && poe.is_empty() {
+                    return Err(AssociationError::PoeRequired);
+                }
+                plan.changed = d.content.changed_fields(&content);
+                if !poe.is_empty() {
+                    plan.changed.push(Field::Poe);
+                }
+                plan.content = Some(content);
+                plan.poe = poe;
+                plan.info_request = Some(None);
+            }
+            AssociationCommand::Expire => {
+                let due = d.info_request.map(|(_, due)| due);
+                match due {
+                    Some(due) if now >= due => {}
+                    _ => return Err(AssociationError::NotDue { due }),
+                }
+                plan.info_request = Some(None);
+                self.plan_rejection(
+                    &mut plan,
+                    RejectionReason::NoResponse,
+                    now,
+                    rules.dispute_days,
+                )?;
+            }
+            AssociationCommand::Decline => {
+                self.plan_end(&mut plan, EndReason::CustomerDeclined, now);
+                self.plan_rejection(&mut plan, RejectionReason::CustomerDeclined, now, 0)?;
+            }
+            AssociationCommand::Disassociate { reason } => {
+                self.plan_end(&mut plan, EndReason::Disassociated, now);
+                plan.note = Some(reason.to_string());
+            }
+            AssociationCommand::Supersede { by } => {
+                if *by == d.id {
+                    return Err(AssociationError::SupersedeSelf);
+                }
+                plan.superseded_by = Some(*by);
+                self.plan_end(&mut plan, EndReason::Superseded, now);
+                self.plan_rejection(
+                    &mut plan,
+                    RejectionReason::SupersededByArbitration,
+                    now,
+                    rules.dispute_days,
+                )?;
+            }
+            AssociationCommand::Dispute { reason } => {
+                if d.disputed_at.is_some() {
+                    return Err(AssociationError::AlreadyDisputed);
+                }
+                let rejection = d.rejection.ok_or(AssociationError::NotDue { due: None })?;
+                let Some(until) = rejection.dispute_until else {
+                    return Err(AssociationError::NotDisputable {
+                        reason: rejection.reason,
+                    });
+                };
+                if now >= until {
+                    return Err(AssociationError::DisputeWindowClosed { closed_at: until });
+                }
+                plan.disputed_at = Some(now);
+                plan.note = Some(reason.to_string());
+            }
+            AssociationCommand::RejectDispute => {}
+        }
+        Ok(plan)
+    }
+
+    fn plan_approval(&self, plan: &mut Plan, now: DateTime<Utc>) {
+        plan.approved_at = Some(now);
+        plan.events
+            .push(AssociationEvent::AssociationStarted { keys: self.keys() });
+    }
+
+    fn plan_end(&self, plan: &mut Plan, reason: EndReason, now: DateTime<Utc>) {
+        if self.data.state == AssociationState::Approved {
+            plan.ending = Some(Ending { at: now, reason });
+            plan.events.push(AssociationEvent::AssociationEnded {
+                keys: self.keys(),
+                reason,
+            });
+        }
+    }
+
+    fn plan_rejection(
+        &self,
+        plan: &mut Plan,
+        reason: RejectionReason,
+        now: DateTime<Utc>,
+        dispute_days: u32,
+    ) -> Result<(), AssociationError> {
+        let dispute_until = if reason.is_disputable() {
+            Some(
+                now.checked_add_days(Days::new(u64::from(dispute_days)))
+                    .ok_or(AssociationError::DateOutOfRange)?,
+            )
+        } else {
+            None
+        };
+        plan.rejection = Some(Rejection {
+            at: now,
+            reason,
+            dispute_until,
+        });
+        plan.events.push(AssociationEvent::Rejected {
+            reason,
+            dispute_until,
+        });
+        Ok(())
+    }
+
+    /// Makes the planned changes; cannot fail.
+    fn commit(
+        &mut self,
+        plan: Plan,
+        to: AssociationState,
+        command: CommandKind,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Vec<AssociationEvent> {
+        let d = &mut self.data;
+        let from = d.state;
+        if let Some(content) = plan.content {
+            d.content = content;
+        }
+        d.poe.extend(plan.poe);
+        if let Some((at, until)) = plan.notified {
+            d.notified_at = Some(at);
+            d.opt_out_until = Some(until);
+        }
+        if let Some(info) = plan.info_request {
+            d.info_request = info;
+        }
+        if let Some(at) = plan.approved_at {
+            d.approved_at = Some(at);
+        }
+        if let Some(rejection) = plan.rejection {
+            d.rejection = Some(rejection);
+        }
+        if let Some(at) = plan.disputed_at {
+            d.disputed_at = Some(at);
+        }
+        if let Some(ending) = plan.ending {
+            d.ending = Some(ending);
+        }
+        if let Some(holder) = plan.supersedes {
+            d.supersedes = Some(holder);
+        }
+        if let Some(by) = plan.superseded_by {
+            d.superseded_by = Some(by);
+        }
+        d.state = to;
+        let mut events = plan.events;
+        events.push(AssociationEvent::Transitioned {
+            command,
+            changed: plan.changed.clone(),
+        });
+        d.history.push(HistoryEntry {
+            at: now,
+            actor: actor.clone(),
+            command,
+            from: Some(from),
+            to,
+            changed: plan.changed,
+            note: plan.note,
+        });
+        events
+    }
+
+    /// Applies the timer: turns an info request left unanswered past its deadline into a
+    /// rejection. `None` if nothing is due at `now`.
+    ///
+    /// # Errors
+    ///
+    /// As [`transition`](Self::transition) with [`AssociationCommand::Expire`].
+    pub fn expire(
+        &self,
+        now: DateTime<Utc>,
+        catalog: &Catalog,
+    ) -> Result<Option<Transitioned>, AssociationError> {
+        match self.next_deadline() {
+            Some(due) if now >= due => self
+                .transition(&AssociationCommand::Expire, &Actor::System, now, catalog)
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The next moment a timer changes this claim: the info-request deadline, while the
+    /// partner's action is required. Stores index claims on it. The review SLAs and the
+    /// dispute window are not timers: nothing happens when they pass.
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        match self.data.state {
+            AssociationState::PartnerActionRequired => self.data.info_request.map(|(_, due)| due),
+            _ => None,
+        }
+    }
+
+    /// Where the association stands at `now`.
+    ///
+    /// Official means: approved, the opt-out window since the customer notification has
+    /// passed, and no decline followed. It is official since the later of the approval and
+    /// the end of the window.
+    #[must_use]
+    pub fn association(&self, now: DateTime<Utc>) -> Association {
+        let d = &self.data;
+        match (d.state, d.approved_at, d.opt_out_until) {
+            (AssociationState::Approved, Some(approved), Some(until)) => {
+                if now < until {
+                    Association::PendingOptOut { until }
+                } else {
+                    Association::Official {
+                        since: approved.max(until),
+                    }
+                }
+            }
+            _ => d
+                .ending
+                .map_or(Association::None, |ending| Association::Ended {
+                    at: ending.at,
+                    reason: ending.reason,
+                }),
+        }
+    }
+
+    /// The uniqueness keys the claim holds now: its keys while approved, none otherwise.
+    #[must_use]
+    pub fn held_keys(&self) -> Vec<AssociationKey> {
+        if self.data.state == AssociationState::Approved {
+            self.keys()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The keys the claim is about, whatever its state: one per workload, or one for the
+    /// subscription.
+    #[must_use]
+    pub fn keys(&self) -> Vec<AssociationKey> {
+        let c = &self.data.content;
+        let key = |unit| AssociationKey {
+            engagement: c.engagement.clone(),
+            tenant: c.tenant,
+            unit,
+        };
+        match &c.target {
+            Target::Workloads { workloads } => workloads
+                .iter()
+                .map(|w| key(KeyUnit::Workload(w.clone())))
+                .collect(),
+            Target::Subscription { subscription, .. } => {
+                vec![key(KeyUnit::Subscription(*subscription))]
+            }
+        }
+    }
+
+    /// Whether the claim is still open: neither terminal nor ended.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        !self.data.state.is_terminal()
+    }
+
+    /// The claim's ID.
+    #[must_use]
+    pub const fn id(&self) -> ClaimId {
+        self.data.id
+    }
+
+    /// The program year whose catalog governs the claim.
+    #[must_use]
+    pub const fn program_year(&self) -> ProgramYear {
+        self.data.program_year
+    }
+
+    /// The state.
+    #[must_use]
+    pub const fn state(&self) -> AssociationState {
+        self.data.state
+    }
+
+    /// What the form said, typed.
+    #[must_use]
+    pub const fn content(&self) -> &AssociationContent {
+        &self.data.content
+    }
+
+    /// The PoE document references, oldest first. The most recent one is the one reviewed.
+    #[must_use]
+    pub fn poe(&self) -> &[Text] {
+        &self.data.poe
+    }
+
+    /// The history, oldest first.
+    #[must_use]
+    pub fn history(&self) -> &[HistoryEntry] {
+        &self.data.history
+    }
+
+    /// When the draft was created.
+    #[must_use]
+    pub const fn created_at(&self) -> DateTime<Utc> {
+        self.data.created_at
+    }
+
+    /// When the customer was notified (the first submission).
+    #[must_use]
+    pub const fn notified_at(&self) -> Option<DateTime<Utc>> {
+        self.data.notified_at
+    }
+
+    /// The last rejection.
+    #[must_use]
+    pub const fn rejection(&self) -> Option<Rejection> {
+        self.data.rejection
+    }
+
+    /// The open info request: its reason and deadline.
+    #[must_use]
+    pub const fn info_request(&self) -> Option<(InfoRequestReason, DateTime<Utc>)> {
+        self.data.info_request
+    }
+
+    /// Whether the claim has been disputed (it can be, once).
+    #[must_use]
+    pub const fn is_disputed(&self) -> bool {
+        self.data.disputed_at.is_some()
+    }
+
+    /// The holder this claim superseded by arbitration.
+    #[must_use]
+    pub const fn supersedes(&self) -> Option<ClaimId> {
+        self.data.supersedes
+    }
+
+    /// The claim that superseded this one.
+    #[must_use]
+    pub const fn superseded_by(&self) -> Option<ClaimId> {
+        self.data.superseded_by
+    }
+
+    /// When review should start at the latest (informational SLA), for a submitted claim.
+    #[must_use]
+    pub fn review_start_due(&self, catalog: &Catalog) -> Option<DateTime<Utc>> {
+        let submitted = self
+            .data
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.to == AssociationState::Submitted)?;
+        (self.data.state == AssociationState::Submitted)
+            .then(|| {
+                catalog.calendar().add_business_days_at(
+                    submitted.at,
+                    catalog.cpor_rules().review_start_sla_business_days,
+                )
+            })
+            .flatten()
+    }
+
+    /// Checks stored data for consistency.
+    fn check(data: &Data) -> Result<(), String> {
+        use AssociationState as S;
+        let last = data.history.last().ok_or("history is empty")?;
+        if last.to != data.state {
+            return Err(format!(
+                "history ends in {} but the state is {}",
+                last.to, data.state
+            ));
+        }
+        if data
+            .history
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if b.at < a.at))
+        {
+            return Err("history is not in time order".into());
+        }
+        let submitted = !matches!(data.state, S::Draft | S::Withdrawn);
+        if submitted && (data.notified_at.is_none() || data.opt_out_until.is_none()) {
+            return Err(format!(
+                "a {} claim has no customer notification",
+                data.state
+            ));
+        }
+        if data.state == S::Approved && data.approved_at.is_none() {
+            return Err("an approved claim has no approval time".into());
+        }
+        if data.state == S::PartnerActionRequired && data.info_request.is_none() {
+            return Err("a partner action required claim has no info request".into());
+        }
+        if matches!(data.state, S::Rejected | S::Disputed) && data.rejection.is_none() {
+            return Err(format!("a {} claim has no rejection", data.state));
+        }
+        if data.state == S::Disputed && data.disputed_at.is_none() {
+            return Err("a disputed claim has no dispute time".into());
+        }
+        if data.content.target.workloads().is_empty() {
+            return Err("the claim has no workloads".into());
+        }
+        Ok(())
+    }
+}
+
+/// The changes an accepted command will make.
+#[derive(Default)]
+struct Plan {
+    content: Option<AssociationContent>,
+    poe: Vec<Text>,
+    notified: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// `Some(None)` clears the info request.
+    info_request: Option<Option<(InfoRequestReason, DateTime<Utc>)>>,
+    approved_at: Option<DateTime<Utc>>,
+    rejection: Option<Rejection>,
+    disputed_at: Option<DateTime<Utc>>,
+    ending: Option<Ending>,
+    supersedes: Option<ClaimId>,
+    superseded_by: Option<ClaimId>,
+    changed: Vec<Field>,
+    note: Option<String>,
+    events: Vec<AssociationEvent>,
+}
+
+impl Serialize for AssociationClaim {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.data.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for AssociationClaim {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let data = Data::deserialize(deserializer)?;
+        Self::check(&data).map_err(|why| {
+            serde::de::Error::custom(format!("inconsistent association claim: {why}"))
+        })?;
+        Ok(Self { data })
+    }
+}

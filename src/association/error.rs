@@ -1,0 +1,114 @@
+//! Why a command on an association claim was refused.
+
+use chrono::{DateTime, Utc};
+
+use super::command::RejectionReason;
+use super::form::FormErrors;
+use super::state::{AssociationState, CommandKind};
+use crate::actor::ActorKind;
+use crate::catalog::ProgramYear;
+use crate::id::ClaimId;
+
+/// A refused command. The claim is left exactly as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AssociationError {
+    /// No such claim for this partner. A claim of another partner location looks exactly the
+    /// same as a missing one.
+    #[error("claim {claim} not found")]
+    NotFound {
+        /// The claim asked for.
+        claim: ClaimId,
+    },
+    /// The actor may not issue the command (domain.md section 7).
+    #[error("{actor:?} may not {command} an association claim")]
+    Forbidden {
+        /// The command.
+        command: CommandKind,
+        /// Who tried.
+        actor: ActorKind,
+    },
+    /// The command is not allowed in the claim's state; see the transition table.
+    #[error("cannot {command} an association claim that is {state}")]
+    InvalidState {
+        /// The command.
+        command: CommandKind,
+        /// The claim's state.
+        state: AssociationState,
+    },
+    /// The form has problems; all are listed.
+    #[error("{0}")]
+    Form(#[from] FormErrors),
+    /// Submitting needs at least one PoE document.
+    #[error("poe is missing: attach at least one proof of execution before submitting")]
+    PoeRequired,
+    /// Submitting needs the acknowledgements.
+    #[error("acknowledgement is missing: the acknowledgements are required to submit")]
+    AcknowledgementRequired,
+    /// A timer command before its deadline, or with nothing to expire.
+    #[error("nothing is due yet{}", .due.map(|d| format!(": the deadline is {d}")).unwrap_or_default())]
+    NotDue {
+        /// The deadline, if there is one.
+        due: Option<DateTime<Utc>>,
+    },
+    /// A claim is disputed at most once.
+    #[error("the claim was already disputed; a claim can be disputed once")]
+    AlreadyDisputed,
+    /// A rejection that cannot be disputed, such as a customer decline.
+    #[error("a rejection for {reason:?} cannot be disputed")]
+    NotDisputable {
+        /// The rejection's reason.
+        reason: RejectionReason,
+    },
+    /// The dispute window has closed.
+    #[error("the dispute window closed at {closed_at}")]
+    DisputeWindowClosed {
+        /// When it closed.
+        closed_at: DateTime<Utc>,
+    },
+    /// A claim cannot supersede itself.
+    #[error("a claim cannot supersede itself")]
+    SupersedeSelf,
+    /// The catalog is not of the claim's program year.
+    #[error("the claim is governed by the {claim} catalog, not {catalog}")]
+    CatalogMismatch {
+        /// The claim's program year.
+        claim: ProgramYear,
+        /// The catalog's program year.
+        catalog: ProgramYear,
+    },
+    /// `now` is before the claim's last history entry.
+    #[error("time went back: now is {now}, but the claim last changed at {last}")]
+    TimeWentBack {
+        /// The last history entry's time.
+        last: DateTime<Utc>,
+        /// The time given.
+        now: DateTime<Utc>,
+    },
+    /// A deadline falls outside the supported dates.
+    #[error("a deadline falls outside the supported date range")]
+    DateOutOfRange,
+}
+
+impl AssociationError {
+    /// The stable machine-readable code, such as `association.invalid_state`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "association.not_found",
+            Self::Forbidden { .. } => "association.forbidden",
+            Self::InvalidState { .. } => "association.invalid_state",
+            Self::Form(_) => "association.invalid_form",
+            Self::PoeRequired => "association.poe_required",
+            Self::AcknowledgementRequired => "association.acknowledgement_required",
+            Self::NotDue { .. } => "association.not_due",
+            Self::AlreadyDisputed => "association.already_disputed",
+            Self::NotDisputable { .. } => "association.not_disputable",
+            Self::DisputeWindowClosed { .. } => "association.dispute_window_closed",
+            Self::SupersedeSelf => "association.supersede_self",
+            Self::CatalogMismatch { .. } => "association.catalog_mismatch",
+            Self::TimeWentBack { .. } => "association.time_went_back",
+            Self::DateOutOfRange => "association.date_out_of_range",
+        }
+    }
+}
