@@ -8,7 +8,7 @@ use super::command::{
     InfoRequestReason, RejectionReason,
 };
 use super::error::AssociationError;
-use super::form::{AssociationContent, AssociationForm, Field, Target};
+use super::form::{AssociationContent, AssociationForm, Field, FieldSet, Target};
 use super::key::{AssociationKey, KeyUnit};
 use super::state::{self, AssociationState, CommandKind};
 use crate::actor::{Actor, ActorKind};
@@ -30,9 +30,9 @@ pub struct HistoryEntry {
     /// The state after.
     pub to: AssociationState,
     /// The fields the command changed.
-    pub changed: Vec<Field>,
+    pub changed: FieldSet,
     /// A reason or a reference that came with the command.
-    pub note: Option<String>,
+    pub note: Option<Text>,
 }
 
 /// A rejection and its dispute window.
@@ -171,7 +171,7 @@ impl AssociationClaim {
             command: CommandKind::Create,
             from: None,
             to: AssociationState::Draft,
-            changed: Vec::new(),
+            changed: FieldSet::EMPTY,
             note: None,
         }];
         let claim = Self {
@@ -198,7 +198,7 @@ impl AssociationClaim {
             claim,
             events: vec![AssociationEvent::Transitioned {
                 command: CommandKind::Create,
-                changed: Vec::new(),
+                changed: FieldSet::EMPTY,
             }],
         })
     }
@@ -215,8 +215,10 @@ impl AssociationClaim {
         now: DateTime<Utc>,
         catalog: &Catalog,
     ) -> Result<Transitioned, AssociationError> {
+        // Decide on the borrowed claim; clone only once the command is accepted.
+        let (plan, to) = self.decide(command, actor, now, catalog)?;
         let mut claim = self.clone();
-        let events = claim.apply(command, actor, now, catalog)?;
+        let events = claim.commit(plan, to, command.kind(), actor, now);
         Ok(Transitioned { claim, events })
     }
 
@@ -246,6 +248,18 @@ impl AssociationClaim {
         now: DateTime<Utc>,
         catalog: &Catalog,
     ) -> Result<Vec<AssociationEvent>, AssociationError> {
+        let (plan, to) = self.decide(command, actor, now, catalog)?;
+        Ok(self.commit(plan, to, command.kind(), actor, now))
+    }
+
+    /// Every check of a command, in order, and the changes it will make; changes nothing.
+    fn decide(
+        &self,
+        command: &AssociationCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        catalog: &Catalog,
+    ) -> Result<(Plan, AssociationState), AssociationError> {
         let kind = command.kind();
         let d = &self.data;
         if catalog.program_year() != d.program_year {
@@ -276,7 +290,7 @@ impl AssociationClaim {
             return Err(AssociationError::TimeWentBack { last, now });
         }
         let plan = self.plan(command, now, catalog)?;
-        Ok(self.commit(plan, transition.to, kind, actor, now))
+        Ok((plan, transition.to))
     }
 
     /// Checks a command's guards and works out every change, without changing anything.
@@ -297,8 +311,8 @@ impl AssociationClaim {
             }
             AssociationCommand::AttachPoe { reference } => {
                 plan.poe.push(reference.clone());
-                plan.changed.push(Field::Poe);
-                plan.note = Some(reference.to_string());
+                plan.changed.insert(Field::Poe);
+                plan.note = Some(reference.clone());
             }
             AssociationCommand::Submit { acknowledgement } => {
                 if d.poe.is_empty() {
@@ -354,7 +368,7 @@ impl AssociationClaim {
                 }
                 plan.changed = d.content.changed_fields(&content);
                 if !poe.is_empty() {
-                    plan.changed.push(Field::Poe);
+                    plan.changed.insert(Field::Poe);
                 }
                 plan.content = Some(content);
                 plan.poe = poe;
@@ -380,7 +394,7 @@ impl AssociationClaim {
             }
             AssociationCommand::Disassociate { reason } => {
                 self.plan_end(&mut plan, EndReason::Disassociated, now);
-                plan.note = Some(reason.to_string());
+                plan.note = Some(reason.clone());
             }
             AssociationCommand::Supersede { by } => {
                 if *by == d.id {
@@ -409,7 +423,7 @@ impl AssociationClaim {
                     return Err(AssociationError::DisputeWindowClosed { closed_at: until });
                 }
                 plan.disputed_at = Some(now);
-                plan.note = Some(reason.to_string());
+                plan.note = Some(reason.clone());
             }
             AssociationCommand::RejectDispute => {}
         }
@@ -503,7 +517,7 @@ impl AssociationClaim {
         let mut events = plan.events;
         events.push(AssociationEvent::Transitioned {
             command,
-            changed: plan.changed.clone(),
+            changed: plan.changed,
         });
         d.history.push(HistoryEntry {
             at: now,
@@ -765,8 +779,8 @@ struct Plan {
     ending: Option<Ending>,
     supersedes: Option<ClaimId>,
     superseded_by: Option<ClaimId>,
-    changed: Vec<Field>,
-    note: Option<String>,
+    changed: FieldSet,
+    note: Option<Text>,
     events: Vec<AssociationEvent>,
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::form::{AssociationForm, Field, ResubmitForm};
+use super::form::{AssociationForm, FieldSet, ResubmitForm};
 use super::key::AssociationKey;
 use super::state::CommandKind;
 use crate::id::{ClaimId, EmailAddress, TenantId};
@@ -250,6 +250,6 @@ pub enum AssociationEvent {
         /// The command.
         command: CommandKind,
         /// The fields it changed.
-        changed: Vec<Field>,
+        changed: FieldSet,
     },
 }

@@ -93,6 +93,98 @@ impl fmt::Display for Field {
     }
 }
 
+impl Field {
+    /// Every field, in form order.
+    pub const ALL: [Self; 19] = [
+        Self::Name,
+        Self::Partner,
+        Self::Tenant,
+        Self::SolutionArea,
+        Self::Role,
+        Self::Engagement,
+        Self::Workloads,
+        Self::Subscription,
+        Self::CustomerContactName,
+        Self::CustomerContactTitle,
+        Self::CustomerContactEmail,
+        Self::CompanyContactName,
+        Self::CompanyContactEmail,
+        Self::RevenueSeller,
+        Self::RevenueCustomer,
+        Self::RevenueIsvProduct,
+        Self::IncentivePayments,
+        Self::Comments,
+        Self::Poe,
+    ];
+
+    const fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+}
+
+/// A set of [`Field`]s, such as the fields a command changed. Serialized as a list.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct FieldSet(u32);
+
+impl FieldSet {
+    /// No field.
+    pub const EMPTY: Self = Self(0);
+
+    /// This set plus `field`.
+    #[must_use]
+    pub const fn with(self, field: Field) -> Self {
+        Self(self.0 | field.bit())
+    }
+
+    /// Adds `field`.
+    pub const fn insert(&mut self, field: Field) {
+        self.0 |= field.bit();
+    }
+
+    /// Whether the set holds `field`.
+    #[must_use]
+    pub const fn contains(self, field: Field) -> bool {
+        self.0 & field.bit() != 0
+    }
+
+    /// Whether the set is empty.
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The fields, in form order.
+    pub fn iter(self) -> impl Iterator<Item = Field> {
+        Field::ALL.into_iter().filter(move |f| self.contains(*f))
+    }
+}
+
+impl FromIterator<Field> for FieldSet {
+    fn from_iter<I: IntoIterator<Item = Field>>(fields: I) -> Self {
+        fields.into_iter().fold(Self::EMPTY, Self::with)
+    }
+}
+
+impl fmt::Debug for FieldSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for FieldSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Vec::<Field>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
+}
+
 /// Whether a Modern Work and Security partner takes incentive payments for the association.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -285,11 +377,11 @@ pub struct AssociationContent {
 impl AssociationContent {
     /// The fields whose values differ between `self` and `other`.
     #[must_use]
-    pub fn changed_fields(&self, other: &Self) -> Vec<Field> {
-        let mut changed = Vec::new();
+    pub fn changed_fields(&self, other: &Self) -> FieldSet {
+        let mut changed = FieldSet::EMPTY;
         let mut diff = |same: bool, field| {
             if !same {
-                changed.push(field);
+                changed.insert(field);
             }
         };
         diff(self.name == other.name, Field::Name);

@@ -65,7 +65,7 @@ pub use command::{
 pub use error::AssociationError;
 pub use form::{
     AssociationContent, AssociationForm, CompanyContact, CompanyContactForm, CustomerContact,
-    CustomerContactForm, Field, FormErrors, FormProblem, IncentivePayments, ResubmitForm,
+    CustomerContactForm, Field, FieldSet, FormErrors, FormProblem, IncentivePayments, ResubmitForm,
     RevenueDetails, RevenueForm, Target,
 };
 pub use key::{AssociationKey, KeyUnit};

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use super::{IdError, IdErrorKind, IdField, text_conversions};
 
@@ -23,7 +24,7 @@ const MAX_LABEL: usize = 63;
 ///   so an `xn--` label is checked as LDH only.
 ///
 /// The canonical form is lowercase without the trailing dot; letter case never makes two domains
-/// different.
+/// different. A `DomainName` is shared, not copied, when cloned.
 ///
 /// ```
 /// let domain: cpor::DomainName = "Contoso.OnMicrosoft.com.".parse()?;
@@ -35,7 +36,7 @@ const MAX_LABEL: usize = 63;
 /// # Ok::<(), cpor::IdError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DomainName(Box<str>);
+pub struct DomainName(Arc<str>);
 
 impl DomainName {
     /// Parses a domain name.
@@ -51,7 +52,7 @@ impl DomainName {
     }
 
     /// Wraps the output of [`canonical`].
-    pub(crate) const fn from_canonical(canonical: Box<str>) -> Self {
+    pub(crate) const fn from_canonical(canonical: Arc<str>) -> Self {
         Self(canonical)
     }
 
@@ -68,7 +69,7 @@ impl DomainName {
 }
 
 /// Validates a domain name and builds its canonical form in one pass.
-pub(crate) fn canonical(text: &str) -> Result<Box<str>, IdErrorKind> {
+pub(crate) fn canonical(text: &str) -> Result<Arc<str>, IdErrorKind> {
     let body = text.strip_suffix('.').unwrap_or(text);
     if body.is_empty() {
         return Err(if text.is_empty() {
@@ -113,9 +114,9 @@ pub(crate) fn canonical(text: &str) -> Result<Box<str>, IdErrorKind> {
         });
     }
     Ok(if upper {
-        body.to_ascii_lowercase().into_boxed_str()
+        Arc::from(body.to_ascii_lowercase())
     } else {
-        Box::from(body)
+        Arc::from(body)
     })
 }
 

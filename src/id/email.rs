@@ -1,6 +1,7 @@
 //! Email addresses of customer and partner contacts.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::domain::{self, DomainName};
 use super::{IdError, IdErrorKind, IdField, text_conversions};
@@ -32,7 +33,7 @@ const MAX_LOCAL: usize = 64;
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EmailAddress {
-    local: Box<str>,
+    local: Arc<str>,
     domain: DomainName,
 }
 
