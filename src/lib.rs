@@ -1,10 +1,88 @@
 //! # cpor
 //!
 //! Model, check and track customer-association claims in the Partner Center incentives
-//! program: CPOR association claims and MCI partner-activity claims.
+//! program: CPOR association claims ([`association`]) and MCI partner-activity claims.
 //!
-//! The crate is pure: it reads no clock, makes no randomness and does no I/O. Time, IDs and
-//! outside facts are passed in; effects come back as events for the caller to perform.
+//! The crate is pure: it reads no clock, makes no randomness and does no I/O. Time (`now`),
+//! IDs and outside facts are passed in; effects (emails to send, keys for the store to grant)
+//! come back as events for the caller to perform.
+//!
+//! | Module | What it holds |
+//! |---|---|
+//! | [`id`] | one strict type per identifier: tenant, subscription, domain, TPID, MSX, partner, email, claim |
+//! | [`catalog`] | the rules as data, by program year: engagements, roles, workloads, payouts, deadlines |
+//! | [`calendar`] | business days: weekends plus holidays |
+//! | [`association`] | the CPOR claim: form, state machine, history, uniqueness keys, official status |
+//! | [`money`] | USD in integer cents, checked arithmetic |
+//! | [`actor`], [`text`] | who acts, with which roles; validated free text |
+//!
+//! ## End to end
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use cpor::association::{
+//!     Acknowledgement, Arbitration, Association, AssociationClaim, AssociationCommand,
+//!     AssociationForm, CompanyContactForm, CustomerContactForm,
+//! };
+//! use cpor::{Actor, Catalog, ClaimId, PartnerId, PartnerUserRole, Text, UserId, UserRoles};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let catalog = Catalog::builtin(); // the newest program year
+//! let admin = Actor::partner(
+//!     PartnerId::new(4_512_345)?,
+//!     UserId::parse("alex@fabrikam.com")?,
+//!     UserRoles::of([PartnerUserRole::IncentivesAdmin]),
+//! );
+//! let reviewer = Actor::reviewer(UserId::parse("reviewer@microsoft.com")?);
+//!
+//! // The form holds raw text; creating the draft checks every field at once.
+//! let form = AssociationForm {
+//!     name: "Contoso Teams rollout".into(),
+//!     tenant: "{72F988BF-86F1-41AF-91AB-2D7CD011DB47}".into(),
+//!     solution_area: "modern_work_security".into(),
+//!     role: "use_or_consume".into(),
+//!     workloads: vec!["teams".into(), "intune".into()],
+//!     customer_contact: CustomerContactForm {
+//!         name: "Megan Bowen".into(),
+//!         title: "CIO".into(),
+//!         email: "megan@contoso.com".into(),
+//!     },
+//!     company_contact: CompanyContactForm {
+//!         name: "Alex Wilber".into(),
+//!         email: "alex@fabrikam.com".into(),
+//!     },
+//!     ..AssociationForm::default()
+//! };
+//! let monday = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let id = ClaimId::from_uuid(uuid::Uuid::from_u128(7))?; // chosen by the caller
+//! let mut claim = AssociationClaim::create(id, &form, &admin, monday, &catalog)?.claim;
+//!
+//! // Each command is a pure transition: a new claim and its events, or an error.
+//! for (command, actor) in [
+//!     (AssociationCommand::AttachPoe { reference: Text::parse("sow.pdf")? }, &admin),
+//!     (AssociationCommand::Submit { acknowledgement: Acknowledgement::Given }, &admin),
+//!     (AssociationCommand::StartReview, &reviewer),
+//!     (AssociationCommand::Approve { arbitration: Arbitration::None }, &reviewer),
+//! ] {
+//!     claim = claim.transition(&command, actor, monday, &catalog)?.claim;
+//! }
+//! assert_eq!(claim.held_keys().len(), 2); // (engagement, tenant, workload) for each workload
+//!
+//! // The customer may opt out for five business days; then the association is official.
+//! assert!(matches!(claim.association(monday), Association::PendingOptOut { .. }));
+//! assert_eq!(
+//!     claim.association(monday + Duration::days(7)),
+//!     Association::Official { since: monday + Duration::days(7) }
+//! );
+//!
+//! // A refused command is an error with a stable code, and changes nothing.
+//! let err = claim
+//!     .transition(&AssociationCommand::Withdraw, &admin, monday, &catalog)
+//!     .unwrap_err();
+//! assert_eq!(err.code(), "association.invalid_state");
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ## Identifiers
 //!
@@ -13,14 +91,10 @@
 //! expected, even though both are GUIDs.
 //!
 //! ```
-//! use cpor::{CustomerId, CustomerIdKind, EmailAddress, PartnerId, TenantId};
+//! use cpor::{CustomerId, CustomerIdKind, TenantId};
 //!
 //! let tenant: TenantId = "{72F988BF-86F1-41AF-91AB-2D7CD011DB47}".parse()?;
 //! assert_eq!(tenant.to_string(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
-//!
-//! let partner: PartnerId = "4512345".parse()?;
-//! let contact: EmailAddress = "megan@Contoso.com".parse()?;
-//! assert_eq!(contact.domain().as_str(), "contoso.com");
 //!
 //! // A customer is nominated by exactly one of five kinds of ID.
 //! let customer = CustomerId::parse_as(CustomerIdKind::Tpid, "000123456")?;
@@ -29,11 +103,9 @@
 //! // Errors name the field, quote the input, and carry a stable code.
 //! let err = "bücher.de".parse::<cpor::DomainName>().unwrap_err();
 //! assert_eq!(err.code(), "domain.non_ascii");
-//! println!("{err}");
 //!
 //! // serde goes through the same validator, so JSON can never build an invalid ID.
 //! assert!(serde_json::from_str::<TenantId>(r#""00000000-0000-0000-0000-000000000000""#).is_err());
-//! # let _ = partner;
 //! # Ok::<(), cpor::IdError>(())
 //! ```
 #![forbid(unsafe_code)]

@@ -477,7 +477,13 @@ fn arb_n() -> impl Strategy<Value = u32> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig {
+        cases: 1000,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/calendar.txt"),
+        )),
+        ..ProptestConfig::default()
+    })]
 
     /// The result is never a weekend day or a holiday, and `is_business_day`
     /// agrees with the model.

@@ -321,7 +321,13 @@ fn errors_are_send_sync_static() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig {
+        cases: 1000,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/money.txt"),
+        )),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn display_then_parse_round_trips(cents in any::<u64>()) {
