@@ -227,9 +227,9 @@ impl AssociationClaim {
     ///
     /// # Errors
     ///
-    /// - [`AssociationError::CatalogMismatch`] if `catalog` is not of the claim's program year;
     /// - [`AssociationError::NotFound`] if a partner user of another location asks: it must
-    ///   look exactly like a missing claim;
+    ///   look exactly like a missing claim, so this check comes first;
+    /// - [`AssociationError::CatalogMismatch`] if `catalog` is not of the claim's program year;
     /// - [`AssociationError::Forbidden`] if the actor may not issue the command (section 7);
     /// - [`AssociationError::InvalidState`] if the transition table has no such transition;
     /// - [`AssociationError::TimeWentBack`] if `now` is before the last history entry;
@@ -262,16 +262,18 @@ impl AssociationClaim {
     ) -> Result<(Plan, AssociationState), AssociationError> {
         let kind = command.kind();
         let d = &self.data;
+        // Isolation first: another location's claim must look exactly like a missing one, so
+        // nothing about it (not even its program year) may show before this check.
+        if let Some(partner) = actor.partner_id()
+            && partner != d.content.partner
+        {
+            return Err(AssociationError::NotFound { claim: d.id });
+        }
         if catalog.program_year() != d.program_year {
             return Err(AssociationError::CatalogMismatch {
                 claim: d.program_year,
                 catalog: catalog.program_year(),
             });
-        }
-        if let Some(partner) = actor.partner_id()
-            && partner != d.content.partner
-        {
-            return Err(AssociationError::NotFound { claim: d.id });
         }
         if !state::issuer_of(kind).admits(actor.kind()) {
             return Err(AssociationError::Forbidden {
@@ -288,6 +290,15 @@ impl AssociationClaim {
         let last = d.history.last().map_or(d.created_at, |entry| entry.at);
         if now < last {
             return Err(AssociationError::TimeWentBack { last, now });
+        }
+        // At the deadline the timer owns the claim: a late answer is refused whether or not the
+        // sweep has run, so the outcome never depends on when it runs. The customer may still
+        // decline.
+        if let Some(deadline) = self.next_deadline()
+            && now >= deadline
+            && !matches!(kind, CommandKind::Expire | CommandKind::Decline)
+        {
+            return Err(AssociationError::DeadlinePassed { deadline });
         }
         let plan = self.plan(command, now, catalog)?;
         Ok((plan, transition.to))
@@ -381,10 +392,13 @@ impl AssociationClaim {
                     _ => return Err(AssociationError::NotDue { due }),
                 }
                 plan.info_request = Some(None);
+                // The rejection dates from the deadline, not from when the sweep ran, so a late
+                // sweep does not lengthen the dispute window.
+                let at = due.unwrap_or(now);
                 self.plan_rejection(
                     &mut plan,
                     RejectionReason::NoResponse,
-                    now,
+                    at,
                     rules.dispute_days,
                 )?;
             }
@@ -561,7 +575,8 @@ impl AssociationClaim {
         }
     }
 
-    /// Where the association stands at `now`.
+    /// Where the association stands at `now`, which is expected to be at or after the claim's
+    /// last change (the claim keeps its current state, not every past one).
     ///
     /// Official means: approved, the opt-out window since the customer notification has
     /// passed, and no decline followed. It is official since the later of the approval and
@@ -570,6 +585,7 @@ impl AssociationClaim {
     pub fn association(&self, now: DateTime<Utc>) -> Association {
         let d = &self.data;
         match (d.state, d.approved_at, d.opt_out_until) {
+            (AssociationState::Approved, Some(approved), _) if now < approved => Association::None,
             (AssociationState::Approved, Some(approved), Some(until)) => {
                 if now < until {
                     Association::PendingOptOut { until }

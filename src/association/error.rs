@@ -51,6 +51,13 @@ pub enum AssociationError {
         /// The deadline, if there is one.
         due: Option<DateTime<Utc>>,
     },
+    /// The claim's deadline has passed: only the timer's `expire` (and a customer decline) may
+    /// act on it now.
+    #[error("the deadline {deadline} has passed; the claim is expiring")]
+    DeadlinePassed {
+        /// The deadline.
+        deadline: DateTime<Utc>,
+    },
     /// A claim is disputed at most once.
     #[error("the claim was already disputed; a claim can be disputed once")]
     AlreadyDisputed,
@@ -102,6 +109,7 @@ impl AssociationError {
             Self::PoeRequired => "association.poe_required",
             Self::AcknowledgementRequired => "association.acknowledgement_required",
             Self::NotDue { .. } => "association.not_due",
+            Self::DeadlinePassed { .. } => "association.deadline_passed",
             Self::AlreadyDisputed => "association.already_disputed",
             Self::NotDisputable { .. } => "association.not_disputable",
             Self::DisputeWindowClosed { .. } => "association.dispute_window_closed",

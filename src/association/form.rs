@@ -655,7 +655,7 @@ impl Checker {
         value: &str,
         parse: fn(&str) -> Result<T, IdError>,
     ) -> Option<T> {
-        if value.is_empty() {
+        if value.trim().is_empty() {
             self.push(FormProblem::Missing { field });
             return None;
         }

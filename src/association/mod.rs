@@ -46,7 +46,10 @@
 //! - A rejection by arbitration (`supersede`) is disputable like a reviewer's rejection; a
 //!   customer's decline is not.
 //! - Windows are half-open: a dispute is accepted strictly before `rejected_at + 30 days`, and
-//!   the info-request timer fires at `requested_at + 14 business days` exactly.
+//!   the info-request timer fires at `requested_at + 14 business days` exactly. From that
+//!   instant only `expire` (and a customer's decline) may act, with
+//!   `association.deadline_passed` for anything else, even if the sweep has not run yet; the
+//!   no-response rejection dates from the deadline, so a late sweep changes nothing.
 //! - Commands must come in time order: `now` before the last history entry is refused.
 //! - Uniqueness keys are scoped per engagement (see [`AssociationKey`]).
 
