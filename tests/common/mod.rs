@@ -239,3 +239,258 @@ pub fn claim_in(state: AssociationState) -> (AssociationClaim, DateTime<Utc>) {
     assert_eq!(claim.state(), state);
     (claim, at)
 }
+
+// ---- MCI partner-activity fixtures ----
+
+pub mod mci {
+    use super::*;
+    use cpor::activity::{
+        ActivityClaim, ActivityCommand, ActivityState, EvidenceKind, Nomination, add_customer,
+    };
+    use cpor::association::{CompanyContact, CustomerContact};
+    use cpor::catalog::EngagementId;
+    use cpor::eligibility::InMemoryFacts;
+    use cpor::{CustomerId, DomainName, TenantId, Usd};
+
+    /// Fixed pay; domain or tenant; referral enabled; assessment deadlines (30/60/90/30).
+    pub const ASSESSMENT: &str = "copilot_readiness_assessment";
+    /// Fixed pay; domain, tenant or TPID; customer survey required; workshop (30/90/120/30).
+    pub const WORKSHOP: &str = "threat_protection_workshop";
+    /// Fixed pay; TPID or Azure subscription; invoice required; cap 2; small project.
+    pub const SMALL: &str = "azure_migration_small_project";
+    /// Variable pay ($150/h, 40 h max, $5,000 cap); MSX only; referral, invoice, survey.
+    pub const MEDIUM: &str = "bizapps_deployment_medium_project";
+    /// Variable pay ($200/h, 300 h max, no cap); MSX only; invoice.
+    pub const LARGE: &str = "azure_innovate_large_project";
+
+    pub const MSX: &str = "7-3CVDESBISU";
+    pub const TPID: &str = "123456";
+
+    pub fn engagement(key: &str) -> EngagementId {
+        EngagementId::parse(key).unwrap()
+    }
+
+    pub fn tenant() -> TenantId {
+        TENANT.parse().unwrap()
+    }
+
+    pub fn contoso() -> DomainName {
+        "contoso.com".parse().unwrap()
+    }
+
+    pub fn tenant_customer() -> CustomerId {
+        CustomerId::Tenant(tenant())
+    }
+
+    pub fn msx_customer() -> CustomerId {
+        CustomerId::parse_as(cpor::CustomerIdKind::MsxOpportunity, MSX).unwrap()
+    }
+
+    /// Facts under which `partner()` is enrolled in every MCI engagement, contoso.com resolves
+    /// to `tenant()`, whose email domain is contoso.com, and the tenant, the domain's tenant,
+    /// the TPID and the MSX opportunity are eligible for every engagement that accepts them.
+    pub fn facts() -> InMemoryFacts {
+        let mut facts = InMemoryFacts::new()
+            .with_domain(contoso(), tenant())
+            .with_email_domains(tenant(), [contoso()]);
+        for key in [ASSESSMENT, WORKSHOP, SMALL, MEDIUM, LARGE] {
+            facts = facts
+                .enrolled(partner(), engagement(key))
+                .eligible(tenant(), engagement(key))
+                .eligible(cpor::Tpid::parse(TPID).unwrap(), engagement(key))
+                .eligible(msx_customer(), engagement(key));
+        }
+        facts
+    }
+
+    pub fn customer_contact() -> CustomerContact {
+        CustomerContact {
+            name: text("Megan Bowen"),
+            title: text("CIO"),
+            email: "megan@contoso.com".parse().unwrap(),
+        }
+    }
+
+    pub fn company_contact() -> CompanyContact {
+        CompanyContact {
+            name: text("Alex Wilber"),
+            email: "alex@fabrikam.com".parse().unwrap(),
+        }
+    }
+
+    /// A nomination of `customer` for the given engagements (claim IDs 100, 101, ...).
+    pub fn nomination(
+        customer: CustomerId,
+        engagements: &[&str],
+        hours: Option<u32>,
+    ) -> Nomination {
+        Nomination {
+            name: text("Contoso engagement"),
+            partner: partner(),
+            customer,
+            customer_contact: customer_contact(),
+            company_contact: company_contact(),
+            mismatch_reason: None,
+            engagements: engagements
+                .iter()
+                .enumerate()
+                .map(|(i, key)| (engagement(key), claim_id(100 + i as u128)))
+                .collect(),
+            hours,
+        }
+    }
+
+    /// A fresh claim on `key` at `t0()`: a tenant nomination for fixed pay, an MSX nomination
+    /// with 30 hours for variable pay.
+    pub fn created(key: &str) -> ActivityClaim {
+        let variable = key == MEDIUM || key == LARGE;
+        let n = if variable {
+            nomination(msx_customer(), &[key], Some(30))
+        } else if key == SMALL {
+            nomination(
+                CustomerId::Tpid(cpor::Tpid::parse(TPID).unwrap()),
+                &[key],
+                None,
+            )
+        } else {
+            nomination(tenant_customer(), &[key], None)
+        };
+        let mut made = add_customer(&n, &admin(), t0(), &catalog(), &facts(), &[]).unwrap();
+        made.remove(0).claim
+    }
+
+    /// Applies a command that must be accepted.
+    #[track_caller]
+    pub fn act(
+        claim: &ActivityClaim,
+        command: ActivityCommand,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> ActivityClaim {
+        match claim.transition(&command, actor, at, &catalog(), &facts()) {
+            Ok(t) => t.claim,
+            Err(e) => panic!("{command:?} by {actor:?} in {}: {e}", claim.state()),
+        }
+    }
+
+    /// Every piece of evidence the claim's engagement requires, added one hour apart.
+    pub fn with_all_evidence(
+        mut claim: ActivityClaim,
+        mut at: DateTime<Utc>,
+    ) -> (ActivityClaim, DateTime<Utc>) {
+        for kind in claim.missing_evidence() {
+            at += Duration::hours(1);
+            let reference = text(&format!("{kind}.pdf"));
+            claim = act(
+                &claim,
+                ActivityCommand::AddEvidence { kind, reference },
+                &admin(),
+                at,
+            );
+        }
+        (claim, at)
+    }
+
+    /// A claim on `key` in `state`, along the shortest path from creation at `t0()`, one hour
+    /// per step (expiries happen at their exact deadline). Returns the time of the last step.
+    pub fn activity_in(key: &str, state: ActivityState) -> (ActivityClaim, DateTime<Utc>) {
+        use ActivityCommand as C;
+        use ActivityState as S;
+        let mut at = t0();
+        let mut claim = created(key);
+        fn go(
+            claim: &mut ActivityClaim,
+            at: &mut DateTime<Utc>,
+            command: ActivityCommand,
+            actor: Actor,
+        ) {
+            *at += Duration::hours(1);
+            *claim = act(claim, command, &actor, *at);
+        }
+        let deal = C::SendConsent {
+            estimated_deal_size: Usd::from_dollars(250_000).unwrap(),
+        };
+        match state {
+            S::CustomerClaimed => {}
+            S::Canceled => go(&mut claim, &mut at, C::Cancel, admin()),
+            S::ConsentExpired => {
+                at = claim.next_deadline().unwrap();
+                claim = act(&claim, C::Expire, &Actor::System, at);
+            }
+            S::AwaitingConsent | S::ConsentDeclined => {
+                go(&mut claim, &mut at, deal, admin());
+                if state == S::ConsentDeclined {
+                    go(&mut claim, &mut at, C::DeclineConsent, Actor::Customer);
+                }
+            }
+            _ => {
+                go(&mut claim, &mut at, deal, admin());
+                go(&mut claim, &mut at, C::AcceptConsent, Actor::Customer);
+                if state == S::NotSubmittedExpired {
+                    at = claim.next_deadline().unwrap();
+                    claim = act(&claim, C::Expire, &Actor::System, at);
+                } else if state != S::ConsentReceived {
+                    let (with, last) = with_all_evidence(claim.clone(), at);
+                    claim = with;
+                    at = last;
+                    go(&mut claim, &mut at, C::Submit, admin());
+                    let review = [C::StartReview];
+                    let reject = C::Reject {
+                        reason: text("the poe is unsigned"),
+                    };
+                    let dispute = C::Dispute {
+                        reason: text("signed poe attached"),
+                    };
+                    let path: Vec<(C, Actor)> = match state {
+                        S::Submitted => vec![],
+                        S::UnderReview => review.into_iter().map(|c| (c, reviewer())).collect(),
+                        S::PartnerActionRequired | S::PostSubmissionExpired => vec![
+                            (C::StartReview, reviewer()),
+                            (
+                                C::RequestInfo {
+                                    reason: text("add the invoice date"),
+                                },
+                                reviewer(),
+                            ),
+                        ],
+                        S::Approved | S::Completed => {
+                            let mut p =
+                                vec![(C::StartReview, reviewer()), (C::Approve, reviewer())];
+                            if state == S::Completed {
+                                p.push((C::MarkPaid, reviewer()));
+                            }
+                            p
+                        }
+                        S::Rejected | S::DisputedExpired => {
+                            vec![(C::StartReview, reviewer()), (reject, reviewer())]
+                        }
+                        S::Disputed => vec![
+                            (C::StartReview, reviewer()),
+                            (reject, reviewer()),
+                            (dispute, admin()),
+                        ],
+                        S::RejectedFinal => vec![
+                            (C::StartReview, reviewer()),
+                            (reject.clone(), reviewer()),
+                            (dispute, admin()),
+                            (C::Resubmit, admin()),
+                            (C::StartReview, reviewer()),
+                            (reject, reviewer()),
+                        ],
+                        _ => unreachable!("{state}"),
+                    };
+                    for (command, actor) in path {
+                        go(&mut claim, &mut at, command, actor);
+                    }
+                    if matches!(state, S::PostSubmissionExpired | S::DisputedExpired) {
+                        at = claim.next_deadline().unwrap();
+                        claim = act(&claim, C::Expire, &Actor::System, at);
+                    }
+                }
+            }
+        }
+        let _ = EvidenceKind::Poe;
+        assert_eq!(claim.state(), state, "fixture for {key}");
+        (claim, at)
+    }
+}
