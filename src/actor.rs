@@ -72,6 +72,11 @@ impl UserId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// An ID the library uses for itself, known to be valid.
+    pub(crate) fn internal(name: &'static str) -> Self {
+        Self(Arc::from(name))
+    }
 }
 
 impl fmt::Display for UserId {

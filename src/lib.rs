@@ -121,10 +121,14 @@
     )
 )]
 
+pub mod activity;
 pub mod actor;
 pub mod association;
 pub mod calendar;
 pub mod catalog;
+pub mod customers;
+pub mod eligibility;
+mod fast_hash;
 pub mod id;
 pub mod money;
 pub mod text;
