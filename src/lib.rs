@@ -1,7 +1,8 @@
 //! # cpor
 //!
 //! Model, check and track customer-association claims in the Partner Center incentives
-//! program: CPOR association claims ([`association`]) and MCI partner-activity claims.
+//! program: CPOR association claims ([`association`]) and MCI partner-activity claims
+//! ([`activity`]).
 //!
 //! The crate is pure: it reads no clock, makes no randomness and does no I/O. Time (`now`),
 //! IDs and outside facts are passed in; effects (emails to send, keys for the store to grant)
@@ -13,6 +14,9 @@
 //! | [`catalog`] | the rules as data, by program year: engagements, roles, workloads, payouts, deadlines |
 //! | [`calendar`] | business days: weekends plus holidays |
 //! | [`association`] | the CPOR claim: form, state machine, history, uniqueness keys, official status |
+//! | [`eligibility`] | MCI eligibility as a pure decision over facts the application supplies |
+//! | [`activity`] | the MCI partner-activity claim: add/claim customer, consent, evidence, review, payout |
+//! | [`customers`] | the Customers page of an MCI engagement |
 //! | [`money`] | USD in integer cents, checked arithmetic |
 //! | [`actor`], [`text`] | who acts, with which roles; validated free text |
 //!
@@ -131,6 +135,10 @@ pub mod eligibility;
 mod fast_hash;
 pub mod id;
 pub mod money;
+pub mod service;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod text;
 
 pub use actor::{Actor, ActorKind, PartnerUserRole, UserId, UserRoles};

@@ -86,6 +86,7 @@ pub(crate) struct NewClaim {
     pub deadlines: MciDeadlines,
     pub evidence_rules: EvidenceRules,
     pub referral_enabled: bool,
+    pub max_active_per_customer: u32,
     pub customer_contact: CustomerContact,
     pub company_contact: CompanyContact,
     pub mismatch_reason: Option<Text>,
@@ -105,6 +106,7 @@ struct Data {
     deadlines: MciDeadlines,
     evidence_rules: EvidenceRules,
     referral_enabled: bool,
+    max_active_per_customer: u32,
     customer_contact: CustomerContact,
     company_contact: CompanyContact,
     mismatch_reason: Option<Text>,
@@ -197,6 +199,7 @@ impl ActivityClaim {
                 deadlines: new.deadlines,
                 evidence_rules: new.evidence_rules,
                 referral_enabled: new.referral_enabled,
+                max_active_per_customer: new.max_active_per_customer,
                 customer_contact: new.customer_contact,
                 company_contact: new.company_contact,
                 mismatch_reason: new.mismatch_reason,
@@ -656,6 +659,13 @@ impl ActivityClaim {
     #[must_use]
     pub const fn variable_pay(&self) -> Option<VariablePay> {
         self.data.variable
+    }
+
+    /// The engagement's cap on active claims per customer, across partners, as it was when
+    /// the claim was created: the limit a store enforces on it.
+    #[must_use]
+    pub const fn max_active_per_customer(&self) -> u32 {
+        self.data.max_active_per_customer
     }
 
     /// The estimated deal size, once the consent email was sent.

@@ -250,6 +250,7 @@ fn create(
                 customer_survey: mci.requires_customer_survey,
             },
             referral_enabled: mci.referral_enabled,
+            max_active_per_customer: mci.max_active_claims_per_customer,
             customer_contact: nomination.customer_contact.clone(),
             company_contact: nomination.company_contact.clone(),
             mismatch_reason,

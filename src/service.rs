@@ -1,0 +1,575 @@
+//! The claims service: what an application calls for each user action.
+//!
+//! [`Claims`] puts the pure core and a [`Store`] together. For every action it loads the
+//! claim (scoped to the actor's partner location), decides with the pure transition, commits
+//! atomically, retries a bounded number of times when another writer got there first, and
+//! returns the events for the application to perform.
+
+use chrono::{DateTime, Utc};
+
+use crate::activity::{
+    self, ActivityClaim, ActivityCommand, ActivityError, ActivityEvent, Nomination,
+};
+use crate::actor::Actor;
+use crate::association::{
+    Association, AssociationClaim, AssociationCommand, AssociationError, AssociationEvent,
+    AssociationForm, KeyUnit,
+};
+use crate::catalog::{Catalog, Catalogs, EngagementId, ProgramYear};
+use crate::customers::{self, CustomersPage};
+use crate::eligibility::{Action, CustomerEligibility, Enrollment, Facts};
+use crate::id::{ClaimId, CustomerId, DomainName, PartnerId, TenantId};
+use crate::store::{Claim, CountedKey, Scope, Store, StoreError, Stored, Version, Write};
+
+/// How many times an action is retried when a concurrent writer changed the claim.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// Why a service action failed. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The association claim refused the command.
+    #[error(transparent)]
+    Association(#[from] AssociationError),
+    /// The activity claim refused the command.
+    #[error(transparent)]
+    Activity(#[from] ActivityError),
+    /// The store refused the commit, or failed. A [`StoreError::KeyHeld`] names the holder.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No such claim for this actor (another partner's claim looks the same).
+    #[error("claim {claim} not found")]
+    NotFound {
+        /// The claim.
+        claim: ClaimId,
+    },
+    /// The claim was created under a program year the service has no catalog for.
+    #[error("no catalog for program year {year}")]
+    UnknownProgramYear {
+        /// The year.
+        year: ProgramYear,
+    },
+    /// Other writers kept changing the claim; the action was tried `attempts` times.
+    #[error("claim {claim} kept changing; gave up after {attempts} attempts")]
+    Contended {
+        /// The claim.
+        claim: ClaimId,
+        /// How many times it was tried.
+        attempts: u32,
+    },
+}
+
+impl ServiceError {
+    /// The stable machine-readable code of the underlying error, such as
+    /// `association.invalid_state` or `store.key_held`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Association(e) => e.code(),
+            Self::Activity(e) => e.code(),
+            Self::Store(e) => e.code(),
+            Self::NotFound { .. } => "service.not_found",
+            Self::UnknownProgramYear { .. } => "service.unknown_program_year",
+            Self::Contended { .. } => "service.contended",
+        }
+    }
+
+    /// The claim that holds the key, if the store refused because a key is held.
+    #[must_use]
+    pub const fn holder(&self) -> Option<ClaimId> {
+        match self {
+            Self::Store(StoreError::KeyHeld { holder, .. }) => Some(*holder),
+            _ => None,
+        }
+    }
+}
+
+/// The result of an accepted action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome<C, E> {
+    /// The claim as committed.
+    pub claim: C,
+    /// Its new version.
+    pub version: Version,
+    /// What the application must do.
+    pub events: Vec<E>,
+}
+
+/// What the sweep did to one claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swept {
+    /// An association claim expired.
+    Association(Outcome<AssociationClaim, AssociationEvent>),
+    /// An activity claim expired.
+    Activity(Outcome<ActivityClaim, ActivityEvent>),
+}
+
+/// A workload or subscription on which a partner may see a customer's usage and sold seats.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UsageGrant {
+    /// The engagement of the official association.
+    pub engagement: EngagementId,
+    /// The workload or subscription.
+    pub unit: KeyUnit,
+}
+
+/// The claims service over a store `S`.
+///
+/// ```
+/// use cpor::service::Claims;
+/// use cpor::store::InMemoryStore;
+/// use cpor::Catalogs;
+///
+/// let claims = Claims::new(InMemoryStore::new(), Catalogs::builtin());
+/// assert!(claims.store().is_empty());
+/// ```
+#[derive(Debug)]
+pub struct Claims<S> {
+    store: S,
+    catalogs: Catalogs,
+    max_attempts: u32,
+}
+
+impl<S: Store> Claims<S> {
+    /// A service over `store`, governed by `catalogs`; new claims take the newest year.
+    pub const fn new(store: S, catalogs: Catalogs) -> Self {
+        Self {
+            store,
+            catalogs,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+
+    /// The same service, retrying a contended action at most `attempts` times (at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The store.
+    pub const fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The catalogs.
+    pub const fn catalogs(&self) -> &Catalogs {
+        &self.catalogs
+    }
+
+    fn catalog(&self, year: ProgramYear) -> Result<&Catalog, ServiceError> {
+        self.catalogs
+            .get(year)
+            .ok_or(ServiceError::UnknownProgramYear { year })
+    }
+
+    /// Loads a claim as `actor` may see it.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::NotFound`] if it does not exist or belongs to another partner
+    /// location; [`ServiceError::Store`] if the store fails.
+    pub fn load(&self, actor: &Actor, id: ClaimId) -> Result<Stored, ServiceError> {
+        self.store
+            .load(scope_of(actor), id)?
+            .ok_or(ServiceError::NotFound { claim: id })
+    }
+
+    /// Creates an association draft from a form, under the newest catalog. Retrying with the
+    /// same ID and form is idempotent.
+    ///
+    /// # Errors
+    ///
+    /// The claim's [`AssociationError`] (permissions, the form's problems), or the store's
+    /// ([`StoreError::IdConflict`] for the ID of another claim; [`StoreError::KeyHeld`] for a
+    /// second open claim of the partner on a key).
+    pub fn create_association(
+        &self,
+        id: ClaimId,
+        form: &AssociationForm,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
+        let created = AssociationClaim::create(id, form, actor, now, self.catalogs.newest())?;
+        let versions = self.store.commit(&[Write::create(created.claim.clone())])?;
+        let version = versions.first().copied().unwrap_or(Version::FIRST);
+        if version != Version::FIRST {
+            // An idempotent retry: answer with what is stored.
+            return self.association_outcome(actor, id, Vec::new());
+        }
+        Ok(Outcome {
+            claim: created.claim,
+            version,
+            events: created.events,
+        })
+    }
+
+    fn association_outcome(
+        &self,
+        actor: &Actor,
+        id: ClaimId,
+        events: Vec<AssociationEvent>,
+    ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
+        let stored = self.load(actor, id)?;
+        match stored.claim {
+            Claim::Association(claim) => Ok(Outcome {
+                claim,
+                version: stored.version,
+                events,
+            }),
+            _ => Err(ServiceError::NotFound { claim: id }),
+        }
+    }
+
+    /// Runs a command on an association claim.
+    ///
+    /// An approval that is an arbitration outcome ([`crate::association::Arbitration::Supersedes`])
+    /// ends the holder's association and grants the new one in **one** commit; a plain
+    /// approval on a key another partner holds fails with [`StoreError::KeyHeld`] naming the
+    /// holder.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::NotFound`], the claim's [`AssociationError`], the store's error, or
+    /// [`ServiceError::Contended`] after too many concurrent changes.
+    pub fn association(
+        &self,
+        id: ClaimId,
+        command: &AssociationCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
+        self.retrying(id, || {
+            let stored = self.load(actor, id)?;
+            let Claim::Association(claim) = &stored.claim else {
+                return Err(ServiceError::NotFound { claim: id });
+            };
+            let catalog = self.catalog(claim.program_year())?;
+            let next = claim.transition(command, actor, now, catalog)?;
+            let mut writes = vec![Write::update(next.claim.clone(), stored.version)];
+            let mut events = next.events;
+            let holder = events.iter().find_map(|e| match e {
+                AssociationEvent::SupersedeHolder { holder } => Some(*holder),
+                _ => None,
+            });
+            if let Some(holder) = holder {
+                let held = self
+                    .store
+                    .load(Scope::Microsoft, holder)?
+                    .ok_or(ServiceError::NotFound { claim: holder })?;
+                let Claim::Association(held_claim) = &held.claim else {
+                    return Err(ServiceError::NotFound { claim: holder });
+                };
+                let catalog = self.catalog(held_claim.program_year())?;
+                let ended = held_claim.transition(
+                    &AssociationCommand::Supersede { by: id },
+                    actor,
+                    now,
+                    catalog,
+                )?;
+                writes.push(Write::update(ended.claim, held.version));
+                events.extend(ended.events);
+            }
+            let versions = self.store.commit(&writes)?;
+            Ok(Outcome {
+                claim: next.claim,
+                version: versions.first().copied().unwrap_or(stored.version),
+                events,
+            })
+        })
+    }
+
+    /// "Add customer" or "claim customer": creates one activity claim per chosen engagement,
+    /// all in one commit, after the eligibility checks. The partner's own claims come from the
+    /// store, and the per-customer cap counts the store's active claims as well as the facts'.
+    ///
+    /// # Errors
+    ///
+    /// The flow's [`ActivityError`] (eligibility with every reason, the shape of a
+    /// variable-pay nomination), or the store's ([`StoreError::LimitReached`] if a concurrent
+    /// writer took the last place; [`StoreError::KeyHeld`] for a duplicate open claim).
+    pub fn nominate(
+        &self,
+        nomination: &Nomination,
+        action: Action,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        facts: &dyn Facts,
+    ) -> Result<Vec<Outcome<ActivityClaim, ActivityEvent>>, ServiceError> {
+        let catalog = self.catalogs.newest();
+        let partner_claims: Vec<ActivityClaim> = self
+            .store
+            .by_partner(nomination.partner)?
+            .into_iter()
+            .filter_map(|s| match s.claim {
+                Claim::Activity(claim) => Some(claim),
+                _ => None,
+            })
+            .collect();
+        let counted = StoreCounted {
+            facts,
+            store: &self.store,
+        };
+        let made = match action {
+            Action::Add => {
+                activity::add_customer(nomination, actor, now, catalog, &counted, &partner_claims)?
+            }
+            Action::Claim => activity::claim_customer(
+                nomination,
+                actor,
+                now,
+                catalog,
+                &counted,
+                &partner_claims,
+            )?,
+        };
+        let writes: Vec<Write> = made
+            .iter()
+            .map(|t| Write::create(t.claim.clone()))
+            .collect();
+        let versions = self.store.commit(&writes)?;
+        Ok(made
+            .into_iter()
+            .zip(versions)
+            .map(|(t, version)| Outcome {
+                claim: t.claim,
+                version,
+                events: t.events,
+            })
+            .collect())
+    }
+
+    /// Runs a command on an activity claim.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::NotFound`], the claim's [`ActivityError`], the store's error, or
+    /// [`ServiceError::Contended`].
+    pub fn activity(
+        &self,
+        id: ClaimId,
+        command: &ActivityCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        facts: &dyn Facts,
+    ) -> Result<Outcome<ActivityClaim, ActivityEvent>, ServiceError> {
+        self.retrying(id, || {
+            let stored = self.load(actor, id)?;
+            let Claim::Activity(claim) = &stored.claim else {
+                return Err(ServiceError::NotFound { claim: id });
+            };
+            let catalog = self.catalog(claim.program_year())?;
+            let next = claim.transition(command, actor, now, catalog, facts)?;
+            let versions = self
+                .store
+                .commit(&[Write::update(next.claim.clone(), stored.version)])?;
+            Ok(Outcome {
+                claim: next.claim,
+                version: versions.first().copied().unwrap_or(stored.version),
+                events: next.events,
+            })
+        })
+    }
+
+    /// Applies every timer that is due at `now`: each claim whose next deadline has passed is
+    /// expired and committed. Claims that changed meanwhile are re-read; claims no longer due
+    /// are skipped.
+    ///
+    /// # Errors
+    ///
+    /// The first store failure, or a claim refusing its own timer (which would be a bug).
+    pub fn sweep(&self, now: DateTime<Utc>, facts: &dyn Facts) -> Result<Vec<Swept>, ServiceError> {
+        let mut swept = Vec::new();
+        for id in self.store.due(now)? {
+            let done = self.retrying(id, || {
+                let Some(stored) = self.store.load(Scope::Microsoft, id)? else {
+                    return Ok(None);
+                };
+                match &stored.claim {
+                    Claim::Association(claim) => {
+                        let catalog = self.catalog(claim.program_year())?;
+                        let Some(t) = claim.expire(now, catalog)? else {
+                            return Ok(None);
+                        };
+                        let versions = self
+                            .store
+                            .commit(&[Write::update(t.claim.clone(), stored.version)])?;
+                        Ok(Some(Swept::Association(Outcome {
+                            claim: t.claim,
+                            version: versions.first().copied().unwrap_or(stored.version),
+                            events: t.events,
+                        })))
+                    }
+                    Claim::Activity(claim) => {
+                        let catalog = self.catalog(claim.program_year())?;
+                        let Some(t) = claim.expire(now, catalog, facts)? else {
+                            return Ok(None);
+                        };
+                        let versions = self
+                            .store
+                            .commit(&[Write::update(t.claim.clone(), stored.version)])?;
+                        Ok(Some(Swept::Activity(Outcome {
+                            claim: t.claim,
+                            version: versions.first().copied().unwrap_or(stored.version),
+                            events: t.events,
+                        })))
+                    }
+                }
+            })?;
+            swept.extend(done);
+        }
+        Ok(swept)
+    }
+
+    /// The Customers page of `engagement` for `partner`, as `viewer` sees it (see
+    /// [`customers::customers_page`]); the partner's claims come from the store.
+    ///
+    /// # Errors
+    ///
+    /// The page's [`ActivityError`], or the store's error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn customers_page(
+        &self,
+        engagement: &EngagementId,
+        partner: PartnerId,
+        viewer: &Actor,
+        proposed: &[CustomerId],
+        now: DateTime<Utc>,
+        facts: &dyn Facts,
+    ) -> Result<CustomersPage, ServiceError> {
+        if viewer.partner_id().is_some_and(|p| p != partner) {
+            return Err(ActivityError::OtherPartner.into());
+        }
+        let claims: Vec<ActivityClaim> = self
+            .store
+            .by_partner(partner)?
+            .into_iter()
+            .filter_map(|s| match s.claim {
+                Claim::Activity(claim) => Some(claim),
+                _ => None,
+            })
+            .collect();
+        let counted = StoreCounted {
+            facts,
+            store: &self.store,
+        };
+        Ok(customers::customers_page(
+            self.catalogs.newest(),
+            &counted,
+            engagement,
+            partner,
+            viewer,
+            &claims,
+            proposed,
+            now,
+        )?)
+    }
+
+    /// The workloads and subscriptions of `tenant` on which `partner` may see usage and
+    /// sold-seat data at `now`: those of its **official** associations, and nothing else
+    /// (domain.md section 7). Pending, ended and other partners' associations grant nothing.
+    ///
+    /// # Errors
+    ///
+    /// The store's error.
+    pub fn usage_scope(
+        &self,
+        partner: PartnerId,
+        tenant: TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UsageGrant>, ServiceError> {
+        let mut grants: Vec<UsageGrant> = self
+            .store
+            .by_customer(Scope::Partner(partner), &CustomerId::Tenant(tenant))?
+            .into_iter()
+            .filter_map(|s| match s.claim {
+                Claim::Association(claim) => Some(claim),
+                _ => None,
+            })
+            .filter(|claim| matches!(claim.association(now), Association::Official { .. }))
+            .flat_map(|claim| claim.held_keys())
+            .map(|key| UsageGrant {
+                engagement: key.engagement,
+                unit: key.unit,
+            })
+            .collect();
+        grants.sort();
+        grants.dedup();
+        Ok(grants)
+    }
+
+    /// Runs `attempt` until it does not hit a version conflict, at most `max_attempts` times.
+    fn retrying<T>(
+        &self,
+        claim: ClaimId,
+        mut attempt: impl FnMut() -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let mut tries = 0_u32;
+        loop {
+            tries = tries.saturating_add(1);
+            match attempt() {
+                Err(ServiceError::Store(StoreError::Conflict { .. }))
+                    if tries < self.max_attempts => {}
+                Err(ServiceError::Store(StoreError::Conflict { .. })) => {
+                    return Err(ServiceError::Contended {
+                        claim,
+                        attempts: tries,
+                    });
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// The scope a store read takes for `actor`.
+fn scope_of(actor: &Actor) -> Scope {
+    actor.partner_id().map_or(Scope::Microsoft, Scope::Partner)
+}
+
+/// The application's facts, with the per-customer count raised to what the store knows.
+struct StoreCounted<'a, S: ?Sized> {
+    facts: &'a dyn Facts,
+    store: &'a S,
+}
+
+impl<S: Store + ?Sized> Facts for StoreCounted<'_, S> {
+    fn resolve_domain(&self, domain: &DomainName) -> Option<TenantId> {
+        self.facts.resolve_domain(domain)
+    }
+
+    fn customer_eligibility(
+        &self,
+        id: &CustomerId,
+        engagement: &EngagementId,
+    ) -> CustomerEligibility {
+        self.facts.customer_eligibility(id, engagement)
+    }
+
+    fn tenant_email_domains(&self, tenant: &TenantId) -> &[DomainName] {
+        self.facts.tenant_email_domains(tenant)
+    }
+
+    fn partner_enrollment(&self, partner: PartnerId, engagement: &EngagementId) -> Enrollment {
+        self.facts.partner_enrollment(partner, engagement)
+    }
+
+    /// The larger of the application's count and the store's. If the store fails, the count
+    /// is `u32::MAX`, so that an unknown count never lets a customer past its cap.
+    fn active_claims(&self, engagement: &EngagementId, customer: &CustomerId) -> u32 {
+        let key = CountedKey {
+            engagement: engagement.clone(),
+            customer: customer.clone(),
+        };
+        let stored = self.store.count(&key).unwrap_or(u32::MAX);
+        stored.max(self.facts.active_claims(engagement, customer))
+    }
+
+    fn referral_conditions_hold(&self, customer: &CustomerId, engagement: &EngagementId) -> bool {
+        self.facts.referral_conditions_hold(customer, engagement)
+    }
+
+    fn co_sell_qualified(&self, customer: &CustomerId) -> bool {
+        self.facts.co_sell_qualified(customer)
+    }
+}

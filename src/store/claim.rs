@@ -1,0 +1,246 @@
+//! A stored claim of either family, and the keys it holds.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::activity::ActivityClaim;
+use crate::association::{AssociationClaim, AssociationKey, AssociationState};
+use crate::catalog::EngagementId;
+use crate::id::{ClaimId, CustomerId, PartnerId};
+
+/// A claim of either family, as a store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "family", content = "claim", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Claim {
+    /// A CPOR customer-association claim.
+    Association(AssociationClaim),
+    /// An MCI partner-activity claim.
+    Activity(ActivityClaim),
+}
+
+impl From<AssociationClaim> for Claim {
+    fn from(claim: AssociationClaim) -> Self {
+        Self::Association(claim)
+    }
+}
+
+impl From<ActivityClaim> for Claim {
+    fn from(claim: ActivityClaim) -> Self {
+        Self::Activity(claim)
+    }
+}
+
+/// A uniqueness key: at most one claim holds it at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum UniqueKey {
+    /// One associated partner per (engagement, tenant, workload or subscription): held by an
+    /// approved association claim.
+    Associated {
+        /// The association key.
+        key: AssociationKey,
+    },
+    /// One open association claim per partner location and association key.
+    OpenAssociation {
+        /// The partner location.
+        partner: PartnerId,
+        /// The association key.
+        key: AssociationKey,
+    },
+    /// One open activity claim per partner location, engagement and customer.
+    OpenActivity {
+        /// The partner location.
+        partner: PartnerId,
+        /// The engagement.
+        engagement: EngagementId,
+        /// The customer.
+        customer: CustomerId,
+    },
+}
+
+impl fmt::Display for UniqueKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Associated { key } => write!(f, "associated:{key}"),
+            Self::OpenAssociation { partner, key } => write!(f, "open:{partner}:{key}"),
+            Self::OpenActivity {
+                partner,
+                engagement,
+                customer,
+            } => write!(f, "open:{partner}:{engagement}:{customer}"),
+        }
+    }
+}
+
+/// A counted limit: at most `limit` active claims per (engagement, customer), across all
+/// partners.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CountedKey {
+    /// The engagement.
+    pub engagement: EngagementId,
+    /// The customer.
+    pub customer: CustomerId,
+}
+
+impl fmt::Display for CountedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.engagement, self.customer)
+    }
+}
+
+/// What a claim holds in a store, in its current state.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Holdings {
+    /// The uniqueness keys it holds.
+    pub unique: Vec<UniqueKey>,
+    /// The counted limit it counts towards, with the limit.
+    pub counted: Option<(CountedKey, u32)>,
+}
+
+impl Claim {
+    /// The claim's ID.
+    #[must_use]
+    pub const fn id(&self) -> ClaimId {
+        match self {
+            Self::Association(c) => c.id(),
+            Self::Activity(c) => c.id(),
+        }
+    }
+
+    /// The partner location that owns it.
+    #[must_use]
+    pub const fn partner(&self) -> PartnerId {
+        match self {
+            Self::Association(c) => c.content().partner,
+            Self::Activity(c) => c.partner(),
+        }
+    }
+
+    /// The engagement.
+    #[must_use]
+    pub const fn engagement(&self) -> &EngagementId {
+        match self {
+            Self::Association(c) => &c.content().engagement,
+            Self::Activity(c) => c.engagement(),
+        }
+    }
+
+    /// The customer: the tenant of an association claim, the nominated ID of an activity
+    /// claim.
+    #[must_use]
+    pub fn customer(&self) -> CustomerId {
+        match self {
+            Self::Association(c) => CustomerId::Tenant(c.content().tenant),
+            Self::Activity(c) => c.customer().clone(),
+        }
+    }
+
+    /// The next moment a timer changes the claim; stores index on it.
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Association(c) => c.next_deadline(),
+            Self::Activity(c) => c.next_deadline(),
+        }
+    }
+
+    /// The association claim, if it is one.
+    #[must_use]
+    pub const fn as_association(&self) -> Option<&AssociationClaim> {
+        match self {
+            Self::Association(c) => Some(c),
+            Self::Activity(_) => None,
+        }
+    }
+
+    /// The activity claim, if it is one.
+    #[must_use]
+    pub const fn as_activity(&self) -> Option<&ActivityClaim> {
+        match self {
+            Self::Activity(c) => Some(c),
+            Self::Association(_) => None,
+        }
+    }
+
+    /// The keys and the counted limit the claim holds in its current state:
+    ///
+    /// - an approved association claim holds `Associated` for each of its keys;
+    /// - an open association claim (draft, submitted, under review, partner action required,
+    ///   approved or disputed) holds `OpenAssociation` for each of its keys;
+    /// - an active activity claim holds `OpenActivity` and counts towards its engagement's
+    ///   per-customer cap.
+    #[must_use]
+    pub fn holdings(&self) -> Holdings {
+        match self {
+            Self::Association(c) => {
+                let open = matches!(
+                    c.state(),
+                    AssociationState::Draft
+                        | AssociationState::Submitted
+                        | AssociationState::UnderReview
+                        | AssociationState::PartnerActionRequired
+                        | AssociationState::Approved
+                        | AssociationState::Disputed
+                );
+                let approved = c.state() == AssociationState::Approved;
+                let partner = c.content().partner;
+                let mut unique = Vec::new();
+                if open || approved {
+                    for key in c.keys() {
+                        if approved {
+                            unique.push(UniqueKey::Associated { key: key.clone() });
+                        }
+                        if open {
+                            unique.push(UniqueKey::OpenAssociation { partner, key });
+                        }
+                    }
+                }
+                Holdings {
+                    unique,
+                    counted: None,
+                }
+            }
+            Self::Activity(c) if c.state().is_active() => Holdings {
+                unique: vec![UniqueKey::OpenActivity {
+                    partner: c.partner(),
+                    engagement: c.engagement().clone(),
+                    customer: c.customer().clone(),
+                }],
+                counted: Some((
+                    CountedKey {
+                        engagement: c.engagement().clone(),
+                        customer: c.customer().clone(),
+                    },
+                    c.max_active_per_customer(),
+                )),
+            },
+            Self::Activity(_) => Holdings::default(),
+        }
+    }
+
+    /// Whether two claims have the same content, for an idempotent create: same family, ID,
+    /// partner, customer, engagement and form content, whatever their times.
+    #[must_use]
+    pub fn same_content(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Association(a), Self::Association(b)) => {
+                a.id() == b.id() && a.content() == b.content() && a.poe() == b.poe()
+            }
+            (Self::Activity(a), Self::Activity(b)) => {
+                a.id() == b.id()
+                    && a.partner() == b.partner()
+                    && a.customer() == b.customer()
+                    && a.engagement() == b.engagement()
+                    && a.name() == b.name()
+                    && a.variable_pay() == b.variable_pay()
+                    && a.customer_contact() == b.customer_contact()
+                    && a.company_contact() == b.company_contact()
+            }
+            _ => false,
+        }
+    }
+}

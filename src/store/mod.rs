@@ -1,0 +1,300 @@
+//! Storage: the [`Store`] trait that applications implement over their database, and the
+//! strict [`InMemoryStore`].
+//!
+//! The domain decides; the store keeps. A commit carries whole claims: the store derives from
+//! each claim the uniqueness keys and the counted limit it holds in its state
+//! ([`Claim::holdings`]) and enforces them **atomically** with the version check:
+//!
+//! - one associated partner per (engagement, tenant, workload or subscription);
+//! - one open claim per partner location and key;
+//! - at most the engagement's cap of active activity claims per customer, across partners.
+//!
+//! Conditional writes are data ([`Expect`]), in the manner of `object_store`'s `PutMode`: a
+//! create expects the claim to be absent, an update expects the version it read. A store that
+//! implements this trait must pass the conformance suite in `cpor::testing` (feature
+//! `testing`).
+
+mod claim;
+mod memory;
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use claim::{Claim, CountedKey, Holdings, UniqueKey};
+pub use memory::InMemoryStore;
+
+use crate::catalog::EngagementId;
+use crate::id::{ClaimId, CustomerId, PartnerId};
+
+/// The version of a stored claim: 1 when created, one more on each write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Version(u64);
+
+impl Version {
+    /// The version of a claim just created.
+    pub const FIRST: Self = Self(1);
+
+    /// Wraps a number read from a database.
+    #[must_use]
+    pub const fn new(n: u64) -> Self {
+        Self(n)
+    }
+
+    /// The number.
+    #[must_use]
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The next version, saturating at `u64::MAX`.
+    #[must_use]
+    pub const fn next(self) -> Self {
+        Self(self.0.saturating_add(1))
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}", self.0)
+    }
+}
+
+/// A claim as stored, with its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The claim.
+    pub claim: Claim,
+    /// Its version.
+    pub version: Version,
+}
+
+/// What a write expects to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Expect {
+    /// No claim with this ID: a create. If a claim with the same ID and the same content
+    /// exists, the write succeeds without change (an idempotent retry); with other content it
+    /// fails with [`StoreError::IdConflict`].
+    Absent,
+    /// The claim at exactly this version: an update (optimistic concurrency).
+    Version(Version),
+}
+
+/// One claim to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    /// The claim in its new state, with its new history.
+    pub claim: Claim,
+    /// What the store must find first.
+    pub expect: Expect,
+}
+
+impl Write {
+    /// A create.
+    #[must_use]
+    pub fn create(claim: impl Into<Claim>) -> Self {
+        Self {
+            claim: claim.into(),
+            expect: Expect::Absent,
+        }
+    }
+
+    /// An update of the claim read at `version`.
+    #[must_use]
+    pub fn update(claim: impl Into<Claim>, version: Version) -> Self {
+        Self {
+            claim: claim.into(),
+            expect: Expect::Version(version),
+        }
+    }
+}
+
+/// Who reads: a partner location sees only its own claims; Microsoft (reviewers, the timer)
+/// sees all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// One partner location.
+    Partner(PartnerId),
+    /// Microsoft's side: reviewers and the timer.
+    Microsoft,
+}
+
+impl Scope {
+    /// Whether a claim of `owner` is visible in this scope.
+    #[must_use]
+    pub fn sees(self, owner: PartnerId) -> bool {
+        match self {
+            Self::Partner(partner) => partner == owner,
+            Self::Microsoft => true,
+        }
+    }
+}
+
+/// Why a store refused or failed. A refused commit changed nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The claim's version is not the one expected (optimistic concurrency).
+    #[error(
+        "claim {claim} changed: expected {}, found {}",
+        .expected.map_or_else(|| "no claim".to_owned(), |v| v.to_string()),
+        .actual.map_or_else(|| "no claim".to_owned(), |v| v.to_string())
+    )]
+    Conflict {
+        /// The claim.
+        claim: ClaimId,
+        /// The version the write expected (`None`: absent).
+        expected: Option<Version>,
+        /// The version found (`None`: absent).
+        actual: Option<Version>,
+    },
+    /// A uniqueness key is held by another claim.
+    #[error("key {key} is held by claim {holder}")]
+    KeyHeld {
+        /// The key.
+        key: UniqueKey,
+        /// The claim that holds it.
+        holder: ClaimId,
+    },
+    /// A counted limit is reached.
+    #[error("{key} already has {limit} active claim(s), the most allowed")]
+    LimitReached {
+        /// The counted key.
+        key: CountedKey,
+        /// The limit.
+        limit: u32,
+    },
+    /// No such claim in the scope.
+    #[error("claim {claim} not found")]
+    NotFound {
+        /// The claim.
+        claim: ClaimId,
+    },
+    /// A create with the ID of an existing claim with other content.
+    #[error("claim {claim} already exists with other content")]
+    IdConflict {
+        /// The claim.
+        claim: ClaimId,
+    },
+    /// The same claim twice in one commit.
+    #[error("claim {claim} appears twice in one commit")]
+    DuplicateWrite {
+        /// The claim.
+        claim: ClaimId,
+    },
+    /// The back end failed.
+    #[error("storage back end failed: {source}")]
+    Backend {
+        /// The back end's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl StoreError {
+    /// The stable machine-readable code, such as `store.conflict`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Conflict { .. } => "store.conflict",
+            Self::KeyHeld { .. } => "store.key_held",
+            Self::LimitReached { .. } => "store.limit_reached",
+            Self::NotFound { .. } => "store.not_found",
+            Self::IdConflict { .. } => "store.id_conflict",
+            Self::DuplicateWrite { .. } => "store.duplicate_write",
+            Self::Backend { .. } => "store.backend",
+        }
+    }
+
+    /// Wraps a back end's error.
+    pub fn backend(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Backend {
+            source: Box::new(source),
+        }
+    }
+}
+
+/// A claim store. Applications implement it over their own database; [`InMemoryStore`] is the
+/// reference.
+///
+/// It is synchronous, `Send + Sync` and object safe (`&dyn Store`, `Box<dyn Store>` and
+/// `Arc<dyn Store>` all work), and deliberately not sealed. A method added later will come with
+/// a default body.
+pub trait Store: Send + Sync {
+    /// Loads a claim, as seen from `scope`.
+    ///
+    /// A claim of another partner location is indistinguishable from a missing one: both are
+    /// `Ok(None)`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the back end fails.
+    fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError>;
+
+    /// Writes every claim of `writes` in one atomic step, or none of them.
+    ///
+    /// For each write the store checks the [`Expect`]ation, then releases the keys the claim
+    /// held at its old version and no longer holds, acquires the keys it holds now, and checks
+    /// the counted limits it newly counts towards. A key released by one write of the commit
+    /// may be acquired by another (an arbitration that supersedes a holder). Returns the new
+    /// versions, in the order of `writes`; an idempotent create returns the existing version.
+    ///
+    /// # Errors
+    ///
+    /// - [`StoreError::Conflict`] naming the expected and actual versions;
+    /// - [`StoreError::IdConflict`] for a create whose ID exists with other content;
+    /// - [`StoreError::KeyHeld`] naming the holder of a uniqueness key;
+    /// - [`StoreError::LimitReached`] when a counted limit would be exceeded;
+    /// - [`StoreError::DuplicateWrite`] for one claim written twice;
+    /// - [`StoreError::Backend`] if the back end fails.
+    ///
+    /// On any error nothing is written and no key changes hands.
+    fn commit(&self, writes: &[Write]) -> Result<Vec<Version>, StoreError>;
+
+    /// Every claim of a partner location.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the back end fails.
+    fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError>;
+
+    /// The claims of a partner location for one engagement.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the back end fails.
+    fn by_partner_engagement(
+        &self,
+        partner: PartnerId,
+        engagement: &EngagementId,
+    ) -> Result<Vec<Stored>, StoreError>;
+
+    /// The claims about one customer, of every partner, as seen from `scope`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the back end fails.
+    fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError>;
+
+    /// The claim that holds a uniqueness key, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the back end fails.
+    fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError>;
+
+    /// How many active claims count towards a counted key.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the back end fails.
+    fn count(&self, key: &CountedKey) -> Result<u32, StoreError>;
+
+    /// The IDs of the claims whose next deadline is at or before `now`, earliest first.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the back end fails.
+    fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError>;
+}
