@@ -86,7 +86,7 @@ pub enum ActivityError {
         reasons: Vec<Reason>,
     },
     /// Variable pay takes exactly one engagement, and the number of hours.
-    #[error("a variable-pay engagement is claimed alone, with its number of hours")]
+    #[error("a variable-pay engagement is claimed alone, with its number of hours (at least one)")]
     VariablePayShape,
     /// Hours were given for fixed-pay engagements.
     #[error("hours apply to variable-pay engagements only")]

@@ -78,7 +78,7 @@ fn mci<'c>(
 /// - [`ActivityError::EngagementChoice`] for no engagement, or one twice;
 /// - [`ActivityError::UnknownEngagement`] for an engagement that is not MCI;
 /// - [`ActivityError::VariablePayShape`] unless a variable-pay engagement is chosen alone with
-///   its hours, and [`ActivityError::HoursNotApplicable`] for hours on fixed pay;
+///   at least one hour, and [`ActivityError::HoursNotApplicable`] for hours on fixed pay;
 /// - [`ActivityError::NotEligible`] with every reason of the first engagement that fails;
 /// - [`ActivityError::Money`] if a payout overflows.
 pub fn add_customer(
@@ -178,7 +178,7 @@ fn create(
         .collect::<Result<Vec<_>, _>>()?;
     let variable = rules.iter().any(|r| r.is_variable_pay());
     match (variable, nomination.hours) {
-        (true, Some(_)) if chosen.len() == 1 => {}
+        (true, Some(hours)) if hours > 0 && chosen.len() == 1 => {}
         (true, _) => return Err(ActivityError::VariablePayShape),
         (false, Some(_)) => return Err(ActivityError::HoursNotApplicable),
         (false, None) => {}
