@@ -95,6 +95,16 @@ struct Data {
     opt_out_until: Option<DateTime<Utc>>,
     /// The last approval.
     approved_at: Option<DateTime<Utc>>,
+    /// What review did, if anything out of the ordinary happened: boxed, because a typical
+    /// claim never needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    review: Option<Box<Review>>,
+    history: Vec<HistoryEntry>,
+}
+
+/// The rarely set part of a claim's data.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+struct Review {
     /// The open info request's reason and deadline.
     info_request: Option<(InfoRequestReason, DateTime<Utc>)>,
     /// The last rejection.
@@ -107,7 +117,26 @@ struct Data {
     supersedes: Option<ClaimId>,
     /// The claim that superseded this one, if any.
     superseded_by: Option<ClaimId>,
-    history: Vec<HistoryEntry>,
+}
+
+/// The review part of a claim that has none.
+const NO_REVIEW: Review = Review {
+    info_request: None,
+    rejection: None,
+    disputed_at: None,
+    ending: None,
+    supersedes: None,
+    superseded_by: None,
+};
+
+impl Data {
+    fn review(&self) -> &Review {
+        self.review.as_deref().unwrap_or(&NO_REVIEW)
+    }
+
+    fn review_mut(&mut self) -> &mut Review {
+        self.review.get_or_insert_with(Box::default)
+    }
 }
 
 /// A CPOR customer-association claim (domain.md sections 4.1 and 6.1).
@@ -185,12 +214,7 @@ impl AssociationClaim {
                 notified_at: None,
                 opt_out_until: None,
                 approved_at: None,
-                info_request: None,
-                rejection: None,
-                disputed_at: None,
-                ending: None,
-                supersedes: None,
-                superseded_by: None,
+                review: None,
                 history,
             },
         };
@@ -386,7 +410,7 @@ impl AssociationClaim {
                 plan.info_request = Some(None);
             }
             AssociationCommand::Expire => {
-                let due = d.info_request.map(|(_, due)| due);
+                let due = d.review().info_request.map(|(_, due)| due);
                 match due {
                     Some(due) if now >= due => {}
                     _ => return Err(AssociationError::NotDue { due }),
@@ -424,10 +448,13 @@ impl AssociationClaim {
                 )?;
             }
             AssociationCommand::Dispute { reason } => {
-                if d.disputed_at.is_some() {
+                if d.review().disputed_at.is_some() {
                     return Err(AssociationError::AlreadyDisputed);
                 }
-                let rejection = d.rejection.ok_or(AssociationError::NotDue { due: None })?;
+                let rejection = d
+                    .review()
+                    .rejection
+                    .ok_or(AssociationError::NotDue { due: None })?;
                 let Some(until) = rejection.dispute_until else {
                     return Err(AssociationError::NotDisputable {
                         reason: rejection.reason,
@@ -506,26 +533,28 @@ impl AssociationClaim {
             d.notified_at = Some(at);
             d.opt_out_until = Some(until);
         }
-        if let Some(info) = plan.info_request {
-            d.info_request = info;
+        if let Some(info) = plan.info_request
+            && (info.is_some() || d.review().info_request.is_some())
+        {
+            d.review_mut().info_request = info;
         }
         if let Some(at) = plan.approved_at {
             d.approved_at = Some(at);
         }
         if let Some(rejection) = plan.rejection {
-            d.rejection = Some(rejection);
+            d.review_mut().rejection = Some(rejection);
         }
         if let Some(at) = plan.disputed_at {
-            d.disputed_at = Some(at);
+            d.review_mut().disputed_at = Some(at);
         }
         if let Some(ending) = plan.ending {
-            d.ending = Some(ending);
+            d.review_mut().ending = Some(ending);
         }
         if let Some(holder) = plan.supersedes {
-            d.supersedes = Some(holder);
+            d.review_mut().supersedes = Some(holder);
         }
         if let Some(by) = plan.superseded_by {
-            d.superseded_by = Some(by);
+            d.review_mut().superseded_by = Some(by);
         }
         d.state = to;
         let mut events = plan.events;
@@ -570,7 +599,9 @@ impl AssociationClaim {
     #[must_use]
     pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
         match self.data.state {
-            AssociationState::PartnerActionRequired => self.data.info_request.map(|(_, due)| due),
+            AssociationState::PartnerActionRequired => {
+                self.data.review().info_request.map(|(_, due)| due)
+            }
             _ => None,
         }
     }
@@ -596,6 +627,7 @@ impl AssociationClaim {
                 }
             }
             _ => d
+                .review()
                 .ending
                 .map_or(Association::None, |ending| Association::Ended {
                     at: ending.at,
@@ -691,32 +723,32 @@ impl AssociationClaim {
 
     /// The last rejection.
     #[must_use]
-    pub const fn rejection(&self) -> Option<Rejection> {
-        self.data.rejection
+    pub fn rejection(&self) -> Option<Rejection> {
+        self.data.review().rejection
     }
 
     /// The open info request: its reason and deadline.
     #[must_use]
-    pub const fn info_request(&self) -> Option<(InfoRequestReason, DateTime<Utc>)> {
-        self.data.info_request
+    pub fn info_request(&self) -> Option<(InfoRequestReason, DateTime<Utc>)> {
+        self.data.review().info_request
     }
 
     /// Whether the claim has been disputed (it can be, once).
     #[must_use]
-    pub const fn is_disputed(&self) -> bool {
-        self.data.disputed_at.is_some()
+    pub fn is_disputed(&self) -> bool {
+        self.data.review().disputed_at.is_some()
     }
 
     /// The holder this claim superseded by arbitration.
     #[must_use]
-    pub const fn supersedes(&self) -> Option<ClaimId> {
-        self.data.supersedes
+    pub fn supersedes(&self) -> Option<ClaimId> {
+        self.data.review().supersedes
     }
 
     /// The claim that superseded this one.
     #[must_use]
-    pub const fn superseded_by(&self) -> Option<ClaimId> {
-        self.data.superseded_by
+    pub fn superseded_by(&self) -> Option<ClaimId> {
+        self.data.review().superseded_by
     }
 
     /// When review should start at the latest (informational SLA), for a submitted claim.
@@ -765,13 +797,13 @@ impl AssociationClaim {
         if data.state == S::Approved && data.approved_at.is_none() {
             return Err("an approved claim has no approval time".into());
         }
-        if data.state == S::PartnerActionRequired && data.info_request.is_none() {
+        if data.state == S::PartnerActionRequired && data.review().info_request.is_none() {
             return Err("a partner action required claim has no info request".into());
         }
-        if matches!(data.state, S::Rejected | S::Disputed) && data.rejection.is_none() {
+        if matches!(data.state, S::Rejected | S::Disputed) && data.review().rejection.is_none() {
             return Err(format!("a {} claim has no rejection", data.state));
         }
-        if data.state == S::Disputed && data.disputed_at.is_none() {
+        if data.state == S::Disputed && data.review().disputed_at.is_none() {
             return Err("a disputed claim has no dispute time".into());
         }
         if data.content.target.workloads().is_empty() {

@@ -17,6 +17,16 @@ pub enum KeyUnit {
     Subscription(SubscriptionId),
 }
 
+impl fmt::Display for KeyUnit {
+    /// `workload:<id>` or `subscription:<id>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Workload(w) => write!(f, "workload:{w}"),
+            Self::Subscription(s) => write!(f, "subscription:{s}"),
+        }
+    }
+}
+
 /// `(engagement, tenant, workload)` or `(engagement, tenant, subscription)`: at any time, at
 /// most one partner may be associated with each key (domain.md section 5.1).
 ///
@@ -35,10 +45,6 @@ pub struct AssociationKey {
 impl fmt::Display for AssociationKey {
     /// `engagement/tenant/workload:<id>` or `engagement/tenant/subscription:<id>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (kind, unit): (&str, &dyn fmt::Display) = match &self.unit {
-            KeyUnit::Workload(w) => ("workload", w),
-            KeyUnit::Subscription(s) => ("subscription", s),
-        };
-        write!(f, "{}/{}/{kind}:{unit}", self.engagement, self.tenant)
+        write!(f, "{}/{}/{}", self.engagement, self.tenant, self.unit)
     }
 }

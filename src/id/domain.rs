@@ -24,7 +24,8 @@ const MAX_LABEL: usize = 63;
 ///   so an `xn--` label is checked as LDH only.
 ///
 /// The canonical form is lowercase without the trailing dot; letter case never makes two domains
-/// different. A `DomainName` is shared, not copied, when cloned.
+/// different. A `DomainName` of up to 30 characters is kept inline, without allocating;
+/// longer ones are shared when cloned.
 ///
 /// ```
 /// let domain: cpor::DomainName = "Contoso.OnMicrosoft.com.".parse()?;
@@ -35,8 +36,73 @@ const MAX_LABEL: usize = 63;
 /// assert!(err.to_string().contains("xn--"));
 /// # Ok::<(), cpor::IdError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DomainName(Arc<str>);
+#[derive(Clone)]
+pub struct DomainName(Repr);
+
+/// The longest domain kept inline, without a heap allocation.
+const INLINE: usize = 30;
+
+/// Short domains (almost all) live inline; longer ones are shared on the heap. Every domain
+/// has exactly one representation, chosen by its length.
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Shared(Arc<str>),
+}
+
+impl Repr {
+    /// Builds the representation of canonical (lowercase ASCII) text.
+    fn new(canonical: &[u8]) -> Self {
+        match (u8::try_from(canonical.len()), canonical.len() <= INLINE) {
+            (Ok(len), true) => {
+                let mut bytes = [0_u8; INLINE];
+                for (slot, byte) in bytes.iter_mut().zip(canonical) {
+                    *slot = *byte;
+                }
+                Self::Inline { len, bytes }
+            }
+            _ => Self::Shared(Arc::from(
+                std::str::from_utf8(canonical).unwrap_or_default(),
+            )),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Inline { len, bytes } => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            Self::Shared(text) => text,
+        }
+    }
+}
+
+impl PartialEq for DomainName {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for DomainName {}
+
+impl std::hash::Hash for DomainName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for DomainName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DomainName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
 
 impl DomainName {
     /// Parses a domain name.
@@ -47,29 +113,94 @@ impl DomainName {
     /// does not hold.
     pub fn parse(text: &str) -> Result<Self, IdError> {
         canonical(text)
-            .map(Self)
+            .map(|c| Self::from_canonical(&c))
             .map_err(|kind| IdError::new(IdField::DomainName, kind, text))
     }
 
     /// Wraps the output of [`canonical`].
-    pub(crate) const fn from_canonical(canonical: Arc<str>) -> Self {
-        Self(canonical)
+    pub(crate) fn from_canonical(canonical: &Canonical) -> Self {
+        Self(Repr::new(canonical.as_bytes()))
     }
 
     /// The canonical form: lowercase, without a trailing dot.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// The labels, from left to right: `["contoso", "onmicrosoft", "com"]`.
     pub fn labels(&self) -> impl DoubleEndedIterator<Item = &str> {
-        self.0.split('.')
+        self.as_str().split('.')
     }
 }
 
 /// Validates a domain name and builds its canonical form in one pass.
-pub(crate) fn canonical(text: &str) -> Result<Arc<str>, IdErrorKind> {
+/// A validated domain: the input itself when it was already lowercase, or its lowercase copy.
+pub(crate) enum Canonical<'a> {
+    Borrowed(&'a str),
+    Lowered(String),
+}
+
+impl Canonical<'_> {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Borrowed(text) => text.as_bytes(),
+            Self::Lowered(text) => text.as_bytes(),
+        }
+    }
+}
+
+pub(crate) fn canonical(text: &str) -> Result<Canonical<'_>, IdErrorKind> {
+    match fast(text) {
+        Some(canonical) => Ok(canonical),
+        None => checked(text),
+    }
+}
+
+/// The common case, checked with few branches: LDH bytes and dots only, labels of 1 to 63
+/// characters without a hyphen at either end, at least two labels, a top-level label with a
+/// letter. `None` means "not sure": [`checked`] then decides and explains. It never accepts a
+/// text that [`checked`] refuses (a property test holds them together).
+fn fast(text: &str) -> Option<Canonical<'_>> {
+    let body = text.strip_suffix('.').unwrap_or(text);
+    let bytes = body.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_LEN {
+        return None;
+    }
+    let mut bad = false;
+    let mut upper = false;
+    for &byte in bytes {
+        let folded = byte | 0x20;
+        let letter = folded.wrapping_sub(b'a') < 26;
+        let digit = byte.wrapping_sub(b'0') < 10;
+        bad |= !(letter | digit | (byte == b'-') | (byte == b'.'));
+        upper |= byte.wrapping_sub(b'A') < 26;
+    }
+    if bad {
+        return None;
+    }
+    let mut labels = 0_usize;
+    let mut last: &[u8] = &[];
+    for label in bytes.split(|b| *b == b'.') {
+        match label.first().zip(label.last()) {
+            Some((first, end)) if label.len() <= MAX_LABEL && *first != b'-' && *end != b'-' => {}
+            _ => return None,
+        }
+        labels = labels.saturating_add(1);
+        last = label;
+    }
+    if labels < 2 || last.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(if upper {
+        Canonical::Lowered(body.to_ascii_lowercase())
+    } else {
+        Canonical::Borrowed(body)
+    })
+}
+
+/// The full validator: decides every text and names the leftmost problem.
+fn checked(text: &str) -> Result<Canonical<'_>, IdErrorKind> {
     let body = text.strip_suffix('.').unwrap_or(text);
     if body.is_empty() {
         return Err(if text.is_empty() {
@@ -114,9 +245,9 @@ pub(crate) fn canonical(text: &str) -> Result<Arc<str>, IdErrorKind> {
         });
     }
     Ok(if upper {
-        Arc::from(body.to_ascii_lowercase())
+        Canonical::Lowered(body.to_ascii_lowercase())
     } else {
-        Arc::from(body)
+        Canonical::Borrowed(body)
     })
 }
 
@@ -208,20 +339,54 @@ fn first_non_ascii(text: &str) -> Option<IdErrorKind> {
 impl fmt::Display for DomainName {
     /// The canonical form.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&self.0)
+        f.pad(self.as_str())
     }
 }
 
 impl fmt::Debug for DomainName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DomainName({})", self.0)
+        write!(f, "DomainName({})", self.as_str())
     }
 }
 
 impl AsRef<str> for DomainName {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 text_conversions!(DomainName, "a domain name such as \"contoso.com\"");
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 2000,
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::Direct(
+                    "proptest-regressions/domain_fast_path.txt",
+                ),
+            )),
+            ..ProptestConfig::default()
+        })]
+
+        /// The fast path and the full validator agree on every text the fast path decides.
+        #[test]
+        fn the_fast_path_agrees_with_the_full_validator(
+            text in prop_oneof![
+                "[a-zA-Z0-9.-]{0,70}",
+                "([a-z0-9-]{0,64}\\.){1,4}[a-z0-9-]{0,12}\\.?",
+                any::<String>(),
+            ]
+        ) {
+            let full = checked(&text).map(|c| c.as_bytes().to_vec());
+            if let Some(fast) = fast(&text) {
+                prop_assert_eq!(full, Ok(fast.as_bytes().to_vec()), "{:?}", text);
+            }
+        }
+    }
+}

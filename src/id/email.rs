@@ -66,7 +66,7 @@ impl EmailAddress {
         })?;
         Ok(Self {
             local: local.into(),
-            domain: DomainName::from_canonical(domain),
+            domain: DomainName::from_canonical(&domain),
         })
     }
 

@@ -172,7 +172,9 @@ impl Claim {
     /// - an open association claim (draft, submitted, under review, partner action required,
     ///   approved or disputed) holds `OpenAssociation` for each of its keys;
     /// - an active activity claim holds `OpenActivity` and counts towards its engagement's
-    ///   per-customer cap.
+    ///   per-customer cap. Both are keyed by the tenant a domain nomination resolved to, so
+    ///   that claims made by domain and by tenant ID count together (as eligibility counts
+    ///   them, domain.md section 5.2); other nominations are keyed by the nominated ID.
     #[must_use]
     pub fn holdings(&self) -> Holdings {
         match self {
@@ -204,20 +206,27 @@ impl Claim {
                     counted: None,
                 }
             }
-            Self::Activity(c) if c.state().is_active() => Holdings {
-                unique: vec![UniqueKey::OpenActivity {
-                    partner: c.partner(),
-                    engagement: c.engagement().clone(),
-                    customer: c.customer().clone(),
-                }],
-                counted: Some((
-                    CountedKey {
+            Self::Activity(c) if c.state().is_active() => {
+                // A domain counts as the tenant it resolved to.
+                let customer = match (c.customer(), c.resolved_tenant()) {
+                    (CustomerId::Domain(_), Some(tenant)) => CustomerId::Tenant(tenant),
+                    (customer, _) => customer.clone(),
+                };
+                Holdings {
+                    unique: vec![UniqueKey::OpenActivity {
+                        partner: c.partner(),
                         engagement: c.engagement().clone(),
-                        customer: c.customer().clone(),
-                    },
-                    c.max_active_per_customer(),
-                )),
-            },
+                        customer: customer.clone(),
+                    }],
+                    counted: Some((
+                        CountedKey {
+                            engagement: c.engagement().clone(),
+                            customer,
+                        },
+                        c.max_active_per_customer(),
+                    )),
+                }
+            }
             Self::Activity(_) => Holdings::default(),
         }
     }

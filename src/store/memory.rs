@@ -1,6 +1,7 @@
 //! The reference store: everything in memory, every check and write under one lock.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -17,7 +18,11 @@ use crate::id::{ClaimId, CustomerId, PartnerId};
 /// has passed, so a refused commit leaves no trace.
 ///
 /// It is the reference the conformance suite (`cpor::testing`) is written against, and fits
-/// tests, examples and single-process services that keep their own snapshots.
+/// tests, examples and single-process services.
+///
+/// To stay small with millions of claims, its indexes keep 64-bit fingerprints of keys and
+/// customers rather than the values: a fingerprint hit is confirmed against the claim it
+/// points to, and the rare key whose fingerprint another key already took is kept whole.
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     inner: Mutex<Inner>,
@@ -25,26 +30,33 @@ pub struct InMemoryStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    claims: Map<ClaimId, Entry>,
-    unique: Map<UniqueKey, ClaimId>,
+    claims: Map<ClaimId, Box<Stored>>,
+    /// Uniqueness keys by fingerprint.
+    unique: Map<u64, ClaimId>,
+    /// Uniqueness keys whose fingerprint was taken by another key held by another claim.
+    collided: HashMap<UniqueKey, ClaimId>,
     counts: Map<CountedKey, u32>,
     by_partner: Map<PartnerId, Vec<ClaimId>>,
-    by_customer: Map<CustomerId, Vec<ClaimId>>,
+    /// (customer fingerprint, claim ID as a number).
+    by_customer: BTreeSet<(u64, u128)>,
     due: BTreeSet<(DateTime<Utc>, ClaimId)>,
-}
-
-#[derive(Debug)]
-struct Entry {
-    stored: Stored,
-    holdings: Holdings,
 }
 
 /// One write, checked and ready to apply.
 struct Planned<'w> {
     write: &'w Write,
     version: Version,
-    /// `None` for an idempotent create that changes nothing.
-    holdings: Option<Holdings>,
+    /// The holdings of the stored version, if any.
+    old: Option<Holdings>,
+    /// The holdings of the new version; `None` for an idempotent create that changes nothing.
+    new: Option<Holdings>,
+}
+
+/// A stable 64-bit fingerprint (SipHash with fixed keys).
+fn fingerprint(value: &impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl InMemoryStore {
@@ -74,12 +86,24 @@ impl InMemoryStore {
 }
 
 impl Inner {
-    fn stored(&self, ids: &[ClaimId], scope: Scope) -> Vec<Stored> {
-        ids.iter()
-            .filter_map(|id| self.claims.get(id))
-            .filter(|e| scope.sees(e.stored.claim.partner()))
-            .map(|e| e.stored.clone())
+    fn stored(&self, ids: impl Iterator<Item = ClaimId>, scope: Scope) -> Vec<Stored> {
+        ids.filter_map(|id| self.claims.get(&id))
+            .filter(|s| scope.sees(s.claim.partner()))
+            .map(|s| Stored::clone(s))
             .collect()
+    }
+
+    /// The claim that holds `key`, confirmed against the claim.
+    fn holder(&self, key: &UniqueKey) -> Option<ClaimId> {
+        if let Some(id) = self.collided.get(key) {
+            return Some(*id);
+        }
+        let id = *self.unique.get(&fingerprint(key))?;
+        let holds = self
+            .claims
+            .get(&id)
+            .is_some_and(|s| s.claim.holdings().unique.contains(key));
+        holds.then_some(id)
     }
 
     /// Checks every write against the store and against each other; changes nothing.
@@ -91,28 +115,31 @@ impl Inner {
                 return Err(StoreError::DuplicateWrite { claim: id });
             }
             let existing = self.claims.get(&id);
-            let actual = existing.map(|e| e.stored.version);
+            let actual = existing.map(|s| s.version);
             match (write.expect, existing) {
                 (Expect::Absent, None) => planned.push(Planned {
                     write,
                     version: Version::FIRST,
-                    holdings: Some(write.claim.holdings()),
+                    old: None,
+                    new: Some(write.claim.holdings()),
                 }),
-                (Expect::Absent, Some(entry)) => {
-                    if !entry.stored.claim.same_content(&write.claim) {
+                (Expect::Absent, Some(stored)) => {
+                    if !stored.claim.same_content(&write.claim) {
                         return Err(StoreError::IdConflict { claim: id });
                     }
                     planned.push(Planned {
                         write,
-                        version: entry.stored.version,
-                        holdings: None,
+                        version: stored.version,
+                        old: None,
+                        new: None,
                     });
                 }
-                (Expect::Version(expected), Some(entry)) if entry.stored.version == expected => {
+                (Expect::Version(expected), Some(stored)) if stored.version == expected => {
                     planned.push(Planned {
                         write,
                         version: expected.next(),
-                        holdings: Some(write.claim.holdings()),
+                        old: Some(stored.claim.holdings()),
+                        new: Some(write.claim.holdings()),
                     });
                 }
                 (Expect::Version(expected), _) => {
@@ -131,18 +158,20 @@ impl Inner {
     /// Checks the keys and counts the planned writes acquire, after the releases of the whole
     /// commit.
     fn check_keys(&self, planned: &[Planned<'_>]) -> Result<(), StoreError> {
-        let old = |p: &Planned<'_>| self.claims.get(&p.write.claim.id()).map(|e| &e.holdings);
+        let held_before = |p: &Planned<'_>, key: &UniqueKey| {
+            p.old.as_ref().is_some_and(|o| o.unique.contains(key))
+        };
         // Keys released by some write of this commit: free for the others.
         let released = |key: &UniqueKey| {
             planned.iter().any(|p| {
-                p.holdings.as_ref().is_some_and(|new| {
-                    old(p).is_some_and(|o| o.unique.contains(key)) && !new.unique.contains(key)
-                })
+                p.new
+                    .as_ref()
+                    .is_some_and(|new| held_before(p, key) && !new.unique.contains(key))
             })
         };
         let mut acquired: Vec<(&UniqueKey, ClaimId)> = Vec::new();
         for p in planned {
-            let Some(new) = &p.holdings else { continue };
+            let Some(new) = &p.new else { continue };
             let id = p.write.claim.id();
             for key in &new.unique {
                 if let Some((_, other)) = acquired.iter().find(|(k, _)| *k == key) {
@@ -151,34 +180,35 @@ impl Inner {
                         holder: *other,
                     });
                 }
-                match self.unique.get(key) {
-                    Some(holder) if *holder != id && !released(key) => {
-                        return Err(StoreError::KeyHeld {
-                            key: key.clone(),
-                            holder: *holder,
-                        });
+                if !held_before(p, key) {
+                    match self.holder(key) {
+                        Some(holder) if holder != id && !released(key) => {
+                            return Err(StoreError::KeyHeld {
+                                key: key.clone(),
+                                holder,
+                            });
+                        }
+                        _ => {}
                     }
-                    _ => acquired.push((key, id)),
                 }
+                acquired.push((key, id));
             }
         }
         // Counted limits: the count after the whole commit, for every key newly counted.
+        let counts = |h: Option<&Holdings>, key: &CountedKey| {
+            h.and_then(|h| h.counted.as_ref())
+                .is_some_and(|(k, _)| k == key)
+        };
         for p in planned {
-            let Some((key, limit)) = p.holdings.as_ref().and_then(|h| h.counted.as_ref()) else {
+            let Some((key, limit)) = p.new.as_ref().and_then(|h| h.counted.as_ref()) else {
                 continue;
             };
-            let was_counted =
-                old(p).is_some_and(|o| o.counted.as_ref().is_some_and(|(k, _)| k == key));
-            if was_counted {
+            if counts(p.old.as_ref(), key) {
                 continue;
             }
             let mut count = i64::from(self.counts.get(key).copied().unwrap_or(0));
-            for q in planned {
-                let Some(new) = &q.holdings else { continue };
-                let before =
-                    old(q).is_some_and(|o| o.counted.as_ref().is_some_and(|(k, _)| k == key));
-                let after = new.counted.as_ref().is_some_and(|(k, _)| k == key);
-                count = match (before, after) {
+            for q in planned.iter().filter(|q| q.new.is_some()) {
+                count = match (counts(q.old.as_ref(), key), counts(q.new.as_ref(), key)) {
                     (true, false) => count.saturating_sub(1),
                     (false, true) => count.saturating_add(1),
                     _ => count,
@@ -196,71 +226,90 @@ impl Inner {
 
     /// Applies checked writes; cannot fail.
     fn apply(&mut self, planned: Vec<Planned<'_>>) -> Vec<Version> {
-        let mut versions = Vec::with_capacity(planned.len());
-        // Releases first, so that a key moving between two claims of the commit ends with
-        // its new holder.
-        let mut olds = Vec::with_capacity(planned.len());
+        // Releases first, so that a key moving between two claims of the commit ends with its
+        // new holder.
         for p in &planned {
-            let old = p
-                .holdings
-                .as_ref()
-                .and_then(|_| self.claims.get(&p.write.claim.id()))
-                .map(|e| (e.holdings.clone(), e.stored.claim.clone()));
-            if let Some((holdings, claim)) = &old {
-                self.release(claim.id(), holdings, claim.next_deadline());
+            if let (Some(old), Some(_)) = (&p.old, &p.new) {
+                let id = p.write.claim.id();
+                let deadline = self.claims.get(&id).and_then(|s| s.claim.next_deadline());
+                self.release(id, old, deadline);
             }
-            olds.push(old);
         }
-        for (p, old) in planned.into_iter().zip(olds) {
+        let mut versions = Vec::with_capacity(planned.len());
+        for p in planned {
             versions.push(p.version);
-            let Some(holdings) = p.holdings else { continue };
+            let Some(new) = p.new else { continue };
             let claim = p.write.claim.clone();
             let id = claim.id();
-            for key in &holdings.unique {
-                self.unique.insert(key.clone(), id);
+            for key in &new.unique {
+                self.acquire(key, id);
             }
-            if let Some((key, _)) = &holdings.counted {
-                let count = self.counts.entry(key.clone()).or_insert(0);
+            if let Some((key, _)) = new.counted {
+                let count = self.counts.entry(key).or_insert(0);
                 *count = count.saturating_add(1);
             }
             if let Some(deadline) = claim.next_deadline() {
                 self.due.insert((deadline, id));
             }
             let partner = claim.partner();
-            match &old {
+            let customer = fingerprint(&claim.customer());
+            let before = self
+                .claims
+                .get(&id)
+                .map(|s| (s.claim.partner(), fingerprint(&s.claim.customer())));
+            match before {
                 None => {
                     self.by_partner.entry(partner).or_default().push(id);
-                    self.by_customer
-                        .entry(claim.customer())
-                        .or_default()
-                        .push(id);
+                    self.by_customer.insert((customer, id.as_uuid().as_u128()));
                 }
-                Some((_, before)) if before.partner() != partner => {
-                    if let Some(ids) = self.by_partner.get_mut(&before.partner()) {
-                        ids.retain(|c| *c != id);
+                Some((old_partner, old_customer)) => {
+                    if old_partner != partner {
+                        if let Some(ids) = self.by_partner.get_mut(&old_partner) {
+                            ids.retain(|c| *c != id);
+                        }
+                        self.by_partner.entry(partner).or_default().push(id);
                     }
-                    self.by_partner.entry(partner).or_default().push(id);
+                    if old_customer != customer {
+                        let n = id.as_uuid().as_u128();
+                        self.by_customer.remove(&(old_customer, n));
+                        self.by_customer.insert((customer, n));
+                    }
                 }
-                Some(_) => {}
             }
             self.claims.insert(
                 id,
-                Entry {
-                    stored: Stored {
-                        claim,
-                        version: p.version,
-                    },
-                    holdings,
-                },
+                Box::new(Stored {
+                    claim,
+                    version: p.version,
+                }),
             );
         }
         versions
     }
 
+    fn acquire(&mut self, key: &UniqueKey, id: ClaimId) {
+        let print = fingerprint(key);
+        match self.unique.get(&print) {
+            None => {
+                self.unique.insert(print, id);
+            }
+            Some(holder) if *holder == id => {}
+            // Another claim holds a different key with the same fingerprint.
+            Some(_) => {
+                self.collided.insert(key.clone(), id);
+            }
+        }
+    }
+
     fn release(&mut self, id: ClaimId, holdings: &Holdings, deadline: Option<DateTime<Utc>>) {
         for key in &holdings.unique {
-            if self.unique.get(key) == Some(&id) {
-                self.unique.remove(key);
+            if self.collided.get(key) == Some(&id) {
+                self.collided.remove(key);
+                continue;
+            }
+            let print = fingerprint(key);
+            if self.unique.get(&print) == Some(&id) {
+                self.unique.remove(&print);
             }
         }
         if let Some((key, _)) = &holdings.counted
@@ -283,8 +332,8 @@ impl Store for InMemoryStore {
             .lock()
             .claims
             .get(&id)
-            .filter(|e| scope.sees(e.stored.claim.partner()))
-            .map(|e| e.stored.clone()))
+            .filter(|s| scope.sees(s.claim.partner()))
+            .map(|s| Stored::clone(s)))
     }
 
     fn commit(&self, writes: &[Write]) -> Result<Vec<Version>, StoreError> {
@@ -299,7 +348,7 @@ impl Store for InMemoryStore {
             .by_partner
             .get(&partner)
             .map_or(&[][..], Vec::as_slice);
-        Ok(inner.stored(ids, Scope::Partner(partner)))
+        Ok(inner.stored(ids.iter().copied(), Scope::Partner(partner)))
     }
 
     fn by_partner_engagement(
@@ -314,15 +363,18 @@ impl Store for InMemoryStore {
 
     fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
         let inner = self.lock();
+        let print = fingerprint(customer);
         let ids = inner
             .by_customer
-            .get(customer)
-            .map_or(&[][..], Vec::as_slice);
-        Ok(inner.stored(ids, scope))
+            .range((print, 0)..=(print, u128::MAX))
+            .filter_map(|(_, n)| ClaimId::from_uuid(uuid::Uuid::from_u128(*n)).ok());
+        let mut claims = inner.stored(ids, scope);
+        claims.retain(|s| s.claim.customer() == *customer);
+        Ok(claims)
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
-        Ok(self.lock().unique.get(key).copied())
+        Ok(self.lock().holder(key))
     }
 
     fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {

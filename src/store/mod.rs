@@ -298,3 +298,66 @@ pub trait Store: Send + Sync {
     /// [`StoreError::Backend`] if the back end fails.
     fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError>;
 }
+
+// ---- Forwarding impls: a store behind a reference or a smart pointer is a store ----
+
+/// Implements [`Store`] for a pointer type by forwarding every method to the pointee.
+macro_rules! forward_store {
+    ($(#[$doc:meta])* $ptr:ty) => {
+        $(#[$doc])*
+        impl<T: Store + ?Sized> Store for $ptr {
+            fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError> {
+                (**self).load(scope, id)
+            }
+
+            fn commit(&self, writes: &[Write]) -> Result<Vec<Version>, StoreError> {
+                (**self).commit(writes)
+            }
+
+            fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
+                (**self).by_partner(partner)
+            }
+
+            fn by_partner_engagement(
+                &self,
+                partner: PartnerId,
+                engagement: &EngagementId,
+            ) -> Result<Vec<Stored>, StoreError> {
+                (**self).by_partner_engagement(partner, engagement)
+            }
+
+            fn by_customer(
+                &self,
+                scope: Scope,
+                customer: &CustomerId,
+            ) -> Result<Vec<Stored>, StoreError> {
+                (**self).by_customer(scope, customer)
+            }
+
+            fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
+                (**self).holder(key)
+            }
+
+            fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
+                (**self).count(key)
+            }
+
+            fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
+                (**self).due(now)
+            }
+        }
+    };
+}
+
+forward_store!(
+    /// A borrowed store (`&InMemoryStore`, `&dyn Store`) is a store.
+    &T
+);
+forward_store!(
+    /// `Box<dyn Store>` is a store.
+    Box<T>
+);
+forward_store!(
+    /// `Arc<dyn Store>` is a store, shared between threads.
+    std::sync::Arc<T>
+);

@@ -1,0 +1,240 @@
+//! The store conformance suite (`cpor::testing`) against the reference `InMemoryStore`:
+//! directly, through `Box<dyn Store>` and `Arc<dyn Store>`, and case by case; and against
+//! deliberately broken stores, to show that the suite catches them.
+#![cfg(feature = "testing")]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use cpor::catalog::EngagementId;
+use cpor::store::{
+    CountedKey, Expect, InMemoryStore, Scope, Store, StoreError, Stored, UniqueKey, Version, Write,
+};
+use cpor::testing::{self, Failure, StoreFactory};
+use cpor::{ClaimId, CustomerId, PartnerId};
+
+#[track_caller]
+fn passes(result: Result<(), Vec<Failure>>) {
+    if let Err(failures) = result {
+        let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
+        panic!("{} case(s) failed:\n{}", failures.len(), report.join("\n"));
+    }
+}
+
+#[test]
+fn in_memory_store_passes_the_suite() {
+    passes(testing::run_all(&InMemoryStore::new));
+}
+
+#[test]
+fn boxed_dyn_store_passes_the_suite() {
+    passes(testing::run_all(&|| -> Box<dyn Store> {
+        Box::new(InMemoryStore::new())
+    }));
+}
+
+#[test]
+fn arc_dyn_store_passes_the_suite() {
+    passes(testing::run_all(&|| -> Arc<dyn Store> {
+        Arc::new(InMemoryStore::new())
+    }));
+}
+
+/// Each case as its own test, so that a failure names its case.
+macro_rules! each_case {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                if let Err(failure) = testing::$name(&InMemoryStore::new) {
+                    panic!("{failure}");
+                }
+            }
+        )*
+
+        /// The cases above, by name.
+        const LISTED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+each_case!(
+    load_is_scoped_to_partner,
+    create_then_load,
+    version_increments_by_one,
+    stale_update_conflicts,
+    update_of_missing_claim_conflicts,
+    create_retry_is_idempotent,
+    create_with_other_content_is_refused,
+    approved_claim_holds_its_keys,
+    competing_approval_is_refused,
+    ended_association_frees_its_keys,
+    one_open_claim_per_partner_and_key,
+    arbitration_moves_keys_in_one_commit,
+    counted_limit_of_one,
+    counted_limit_of_two,
+    ended_activity_frees_a_place,
+    failed_commit_on_third_key_changes_nothing,
+    conflicting_write_fails_the_whole_commit,
+    duplicate_write_is_refused,
+    by_partner_lists_own_claims,
+    by_partner_engagement_filters,
+    by_customer_is_scoped,
+    by_customer_follows_an_edit,
+    due_lists_deadlines_earliest_first,
+    race_one_holder_per_key,
+    race_no_lost_update,
+);
+
+#[test]
+fn every_case_has_its_own_test() {
+    let names: Vec<&str> = testing::cases::<fn() -> InMemoryStore>()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(names, LISTED);
+}
+
+#[test]
+fn borrowed_dyn_store_passes_the_suite() {
+    // Each case gets its own store, leaked so that it can be lent for `'static`.
+    passes(testing::run_all(&|| -> &'static dyn Store {
+        Box::leak(Box::new(InMemoryStore::new()))
+    }));
+}
+
+// ---- Broken stores: the suite must catch each ----
+
+/// Wraps an `InMemoryStore` and breaks one rule.
+struct Broken {
+    inner: InMemoryStore,
+    flaw: Flaw,
+}
+
+#[derive(Clone, Copy)]
+enum Flaw {
+    /// Loads ignore the partner scope.
+    ScopeBlind,
+    /// Updates skip the version check: they read the current version and write over it.
+    LastWriterWins,
+    /// A commit is applied one write at a time, each in its own step.
+    NotAtomic,
+}
+
+impl Store for Broken {
+    fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError> {
+        match self.flaw {
+            Flaw::ScopeBlind => self.inner.load(Scope::Microsoft, id),
+            _ => self.inner.load(scope, id),
+        }
+    }
+
+    fn commit(&self, writes: &[Write]) -> Result<Vec<Version>, StoreError> {
+        match self.flaw {
+            Flaw::LastWriterWins => {
+                let mut rewritten = Vec::with_capacity(writes.len());
+                for w in writes {
+                    let expect = match w.expect {
+                        Expect::Version(_) => self
+                            .inner
+                            .load(Scope::Microsoft, w.claim.id())?
+                            .map_or(Expect::Absent, |s| Expect::Version(s.version)),
+                        Expect::Absent => Expect::Absent,
+                    };
+                    rewritten.push(Write {
+                        claim: w.claim.clone(),
+                        expect,
+                    });
+                }
+                self.inner.commit(&rewritten)
+            }
+            Flaw::NotAtomic => {
+                let mut versions = Vec::new();
+                for write in writes {
+                    versions.extend(self.inner.commit(std::slice::from_ref(write))?);
+                }
+                Ok(versions)
+            }
+            Flaw::ScopeBlind => self.inner.commit(writes),
+        }
+    }
+
+    fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
+        self.inner.by_partner(partner)
+    }
+
+    fn by_partner_engagement(
+        &self,
+        partner: PartnerId,
+        engagement: &EngagementId,
+    ) -> Result<Vec<Stored>, StoreError> {
+        self.inner.by_partner_engagement(partner, engagement)
+    }
+
+    fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
+        self.inner.by_customer(scope, customer)
+    }
+
+    fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
+        self.inner.holder(key)
+    }
+
+    fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
+        self.inner.count(key)
+    }
+
+    fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
+        self.inner.due(now)
+    }
+}
+
+fn broken(flaw: Flaw) -> impl StoreFactory {
+    move || Broken {
+        inner: InMemoryStore::new(),
+        flaw,
+    }
+}
+
+/// The names of the failing cases, checking that every failure names a known case.
+fn failing(factory: &impl StoreFactory) -> Vec<&'static str> {
+    match testing::run_all(factory) {
+        Ok(()) => Vec::new(),
+        Err(failures) => {
+            for failure in &failures {
+                assert!(LISTED.contains(&failure.case()), "{failure}");
+                assert!(!failure.message().is_empty());
+            }
+            failures.iter().map(Failure::case).collect()
+        }
+    }
+}
+
+#[test]
+fn the_suite_catches_a_scope_blind_load() {
+    let failed = failing(&broken(Flaw::ScopeBlind));
+    assert_eq!(failed, ["load_is_scoped_to_partner"]);
+}
+
+#[test]
+fn the_suite_catches_a_missing_version_check() {
+    let failed = failing(&broken(Flaw::LastWriterWins));
+    for case in [
+        "stale_update_conflicts",
+        "conflicting_write_fails_the_whole_commit",
+        "race_no_lost_update",
+    ] {
+        assert!(failed.contains(&case), "{case} passed; failed: {failed:?}");
+    }
+}
+
+#[test]
+fn the_suite_catches_a_commit_that_is_not_atomic() {
+    let failed = failing(&broken(Flaw::NotAtomic));
+    for case in [
+        "arbitration_moves_keys_in_one_commit",
+        "counted_limit_of_one",
+        "conflicting_write_fails_the_whole_commit",
+        "duplicate_write_is_refused",
+    ] {
+        assert!(failed.contains(&case), "{case} passed; failed: {failed:?}");
+    }
+}
