@@ -191,17 +191,25 @@ impl<S: Store> Claims<S> {
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
         let created = AssociationClaim::create(id, form, actor, now, self.catalogs.newest())?;
+        let retry = self.exists(id)?;
         let versions = self.store.commit(&[Write::create(created.claim.clone())])?;
-        let version = versions.first().copied().unwrap_or(Version::FIRST);
-        if version != Version::FIRST {
+        if retry {
             // An idempotent retry: answer with what is stored.
             return self.association_outcome(actor, id, Vec::new());
         }
+        let version = versions.first().copied().unwrap_or(Version::FIRST);
         Ok(Outcome {
             claim: created.claim,
             version,
             events: created.events,
         })
+    }
+
+    /// Whether a claim with this ID is stored already. A create that the store then accepts
+    /// is an idempotent retry, which writes nothing and answers with what is stored. (The
+    /// version the commit returns cannot tell: a claim never changed since is at version 1.)
+    fn exists(&self, id: ClaimId) -> Result<bool, ServiceError> {
+        Ok(self.store.load(Scope::Microsoft, id)?.is_some())
     }
 
     fn association_outcome(
@@ -297,15 +305,22 @@ impl<S: Store> Claims<S> {
         facts: &dyn Facts,
     ) -> Result<Vec<Outcome<ActivityClaim, ActivityEvent>>, ServiceError> {
         let catalog = self.catalogs.newest();
-        let partner_claims: Vec<ActivityClaim> = self
-            .store
-            .by_partner(nomination.partner)?
-            .into_iter()
-            .filter_map(|s| match s.claim {
-                Claim::Activity(claim) => Some(claim),
-                _ => None,
-            })
-            .collect();
+        // A user of another partner location is refused anyway (`actor.other_partner_location`),
+        // and must learn nothing about this location's claims from the other reasons
+        // (add-xor-claim, duplicates): for it, the location has none (domain.md section 7).
+        let foreign = actor.partner_id().is_some_and(|p| p != nomination.partner);
+        let partner_claims: Vec<ActivityClaim> = if foreign {
+            Vec::new()
+        } else {
+            self.store
+                .by_partner(nomination.partner)?
+                .into_iter()
+                .filter_map(|s| match s.claim {
+                    Claim::Activity(claim) => Some(claim),
+                    _ => None,
+                })
+                .collect()
+        };
         let counted = StoreCounted {
             facts,
             store: &self.store,
@@ -327,16 +342,37 @@ impl<S: Store> Claims<S> {
             .iter()
             .map(|t| Write::create(t.claim.clone()))
             .collect();
+        let retries = made
+            .iter()
+            .map(|t| self.exists(t.claim.id()))
+            .collect::<Result<Vec<bool>, ServiceError>>()?;
         let versions = self.store.commit(&writes)?;
-        Ok(made
-            .into_iter()
+        made.into_iter()
             .zip(versions)
-            .map(|(t, version)| Outcome {
-                claim: t.claim,
-                version,
-                events: t.events,
+            .zip(retries)
+            .map(|((t, version), retry)| {
+                if !retry {
+                    return Ok(Outcome {
+                        claim: t.claim,
+                        version,
+                        events: t.events,
+                    });
+                }
+                // An idempotent retry: answer with what is stored.
+                let id = t.claim.id();
+                match self.store.load(Scope::Microsoft, id)? {
+                    Some(Stored {
+                        claim: Claim::Activity(claim),
+                        version,
+                    }) => Ok(Outcome {
+                        claim,
+                        version,
+                        events: Vec::new(),
+                    }),
+                    _ => Err(ServiceError::NotFound { claim: id }),
+                }
             })
-            .collect())
+            .collect()
     }
 
     /// Runs a command on an activity claim.
