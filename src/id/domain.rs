@@ -56,8 +56,8 @@ impl Repr {
         match (u8::try_from(canonical.len()), canonical.len() <= INLINE) {
             (Ok(len), true) => {
                 let mut bytes = [0_u8; INLINE];
-                for (slot, byte) in bytes.iter_mut().zip(canonical) {
-                    *slot = *byte;
+                if let Some(slot) = bytes.get_mut(..canonical.len()) {
+                    slot.copy_from_slice(canonical);
                 }
                 Self::Inline { len, bytes }
             }
