@@ -54,7 +54,7 @@ fn main() {
     let before = LIVE.load(Ordering::Relaxed);
     for n in 0..CLAIMS {
         let claim = typical(n, &catalog, &reviewer, t0);
-        store.commit(&[Write::create(claim)]).unwrap();
+        store.commit(vec![Write::create(claim)]).unwrap();
     }
     let after = LIVE.load(Ordering::Relaxed);
     let per_claim = (after - before) as f64 / CLAIMS as f64;

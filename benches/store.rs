@@ -56,7 +56,7 @@ fn bench(c: &mut Criterion) {
     for n in 0..PREFILL {
         let claim = draft(n, &catalog, t0);
         baseline.lock().unwrap().insert(claim.id(), claim.clone());
-        store.commit(&[Write::create(claim)]).unwrap();
+        store.commit(vec![Write::create(claim)]).unwrap();
     }
     let mut next = PREFILL;
     let mut group = c.benchmark_group("store commit at 1,000,000 claims");
@@ -80,7 +80,7 @@ fn bench(c: &mut Criterion) {
                 next += 1;
                 Write::create(draft(next, &catalog, t0))
             },
-            |write| black_box(store.commit(std::slice::from_ref(&write)).unwrap()),
+            |write| black_box(store.commit(vec![write]).unwrap()),
             BatchSize::SmallInput,
         )
     });

@@ -192,7 +192,9 @@ impl<S: Store> Claims<S> {
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
         let created = AssociationClaim::create(id, form, actor, now, self.catalogs.newest())?;
         let retry = self.exists(id)?;
-        let versions = self.store.commit(&[Write::create(created.claim.clone())])?;
+        let versions = self
+            .store
+            .commit(vec![Write::create(created.claim.clone())])?;
         if retry {
             // An idempotent retry: answer with what is stored.
             return self.association_outcome(actor, id, Vec::new());
@@ -278,7 +280,7 @@ impl<S: Store> Claims<S> {
                 writes.push(Write::update(ended.claim, held.version));
                 events.extend(ended.events);
             }
-            let versions = self.store.commit(&writes)?;
+            let versions = self.store.commit(writes)?;
             Ok(Outcome {
                 claim: next.claim,
                 version: versions.first().copied().unwrap_or(stored.version),
@@ -346,7 +348,7 @@ impl<S: Store> Claims<S> {
             .iter()
             .map(|t| self.exists(t.claim.id()))
             .collect::<Result<Vec<bool>, ServiceError>>()?;
-        let versions = self.store.commit(&writes)?;
+        let versions = self.store.commit(writes)?;
         made.into_iter()
             .zip(versions)
             .zip(retries)
@@ -398,7 +400,7 @@ impl<S: Store> Claims<S> {
             let next = claim.transition(command, actor, now, catalog, facts)?;
             let versions = self
                 .store
-                .commit(&[Write::update(next.claim.clone(), stored.version)])?;
+                .commit(vec![Write::update(next.claim.clone(), stored.version)])?;
             Ok(Outcome {
                 claim: next.claim,
                 version: versions.first().copied().unwrap_or(stored.version),
@@ -429,7 +431,7 @@ impl<S: Store> Claims<S> {
                         };
                         let versions = self
                             .store
-                            .commit(&[Write::update(t.claim.clone(), stored.version)])?;
+                            .commit(vec![Write::update(t.claim.clone(), stored.version)])?;
                         Ok(Some(Swept::Association(Outcome {
                             claim: t.claim,
                             version: versions.first().copied().unwrap_or(stored.version),
@@ -443,7 +445,7 @@ impl<S: Store> Claims<S> {
                         };
                         let versions = self
                             .store
-                            .commit(&[Write::update(t.claim.clone(), stored.version)])?;
+                            .commit(vec![Write::update(t.claim.clone(), stored.version)])?;
                         Ok(Some(Swept::Activity(Outcome {
                             claim: t.claim,
                             version: versions.first().copied().unwrap_or(stored.version),

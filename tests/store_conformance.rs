@@ -128,7 +128,7 @@ impl Store for Broken {
         }
     }
 
-    fn commit(&self, writes: &[Write]) -> Result<Vec<Version>, StoreError> {
+    fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
         match self.flaw {
             Flaw::LastWriterWins => {
                 let mut rewritten = Vec::with_capacity(writes.len());
@@ -145,12 +145,12 @@ impl Store for Broken {
                         expect,
                     });
                 }
-                self.inner.commit(&rewritten)
+                self.inner.commit(rewritten)
             }
             Flaw::NotAtomic => {
                 let mut versions = Vec::new();
                 for write in writes {
-                    versions.extend(self.inner.commit(std::slice::from_ref(write))?);
+                    versions.extend(self.inner.commit(vec![write])?);
                 }
                 Ok(versions)
             }

@@ -43,8 +43,8 @@ struct Inner {
 }
 
 /// One write, checked and ready to apply.
-struct Planned<'w> {
-    write: &'w Write,
+struct Planned {
+    id: ClaimId,
     version: Version,
     /// The holdings of the stored version, if any.
     old: Option<Holdings>,
@@ -107,7 +107,7 @@ impl Inner {
     }
 
     /// Checks every write against the store and against each other; changes nothing.
-    fn plan<'w>(&self, writes: &'w [Write]) -> Result<Vec<Planned<'w>>, StoreError> {
+    fn plan(&self, writes: &[Write]) -> Result<Vec<Planned>, StoreError> {
         let mut planned = Vec::with_capacity(writes.len());
         for (i, write) in writes.iter().enumerate() {
             let id = write.claim.id();
@@ -118,7 +118,7 @@ impl Inner {
             let actual = existing.map(|s| s.version);
             match (write.expect, existing) {
                 (Expect::Absent, None) => planned.push(Planned {
-                    write,
+                    id,
                     version: Version::FIRST,
                     old: None,
                     new: Some(write.claim.holdings()),
@@ -128,7 +128,7 @@ impl Inner {
                         return Err(StoreError::IdConflict { claim: id });
                     }
                     planned.push(Planned {
-                        write,
+                        id,
                         version: stored.version,
                         old: None,
                         new: None,
@@ -136,7 +136,7 @@ impl Inner {
                 }
                 (Expect::Version(expected), Some(stored)) if stored.version == expected => {
                     planned.push(Planned {
-                        write,
+                        id,
                         version: expected.next(),
                         old: Some(stored.claim.holdings()),
                         new: Some(write.claim.holdings()),
@@ -157,10 +157,9 @@ impl Inner {
 
     /// Checks the keys and counts the planned writes acquire, after the releases of the whole
     /// commit.
-    fn check_keys(&self, planned: &[Planned<'_>]) -> Result<(), StoreError> {
-        let held_before = |p: &Planned<'_>, key: &UniqueKey| {
-            p.old.as_ref().is_some_and(|o| o.unique.contains(key))
-        };
+    fn check_keys(&self, planned: &[Planned]) -> Result<(), StoreError> {
+        let held_before =
+            |p: &Planned, key: &UniqueKey| p.old.as_ref().is_some_and(|o| o.unique.contains(key));
         // Keys released by some write of this commit: free for the others.
         let released = |key: &UniqueKey| {
             planned.iter().any(|p| {
@@ -172,7 +171,7 @@ impl Inner {
         let mut acquired: Vec<(&UniqueKey, ClaimId)> = Vec::new();
         for p in planned {
             let Some(new) = &p.new else { continue };
-            let id = p.write.claim.id();
+            let id = p.id;
             for key in &new.unique {
                 if let Some((_, other)) = acquired.iter().find(|(k, _)| *k == key) {
                     return Err(StoreError::KeyHeld {
@@ -225,22 +224,22 @@ impl Inner {
     }
 
     /// Applies checked writes; cannot fail.
-    fn apply(&mut self, planned: Vec<Planned<'_>>) -> Vec<Version> {
+    fn apply(&mut self, writes: Vec<Write>, planned: Vec<Planned>) -> Vec<Version> {
         // Releases first, so that a key moving between two claims of the commit ends with its
         // new holder.
         for p in &planned {
             if let (Some(old), Some(_)) = (&p.old, &p.new) {
-                let id = p.write.claim.id();
+                let id = p.id;
                 let deadline = self.claims.get(&id).and_then(|s| s.claim.next_deadline());
                 self.release(id, old, deadline);
             }
         }
         let mut versions = Vec::with_capacity(planned.len());
-        for p in planned {
+        for (write, p) in writes.into_iter().zip(planned) {
             versions.push(p.version);
             let Some(new) = p.new else { continue };
-            let claim = p.write.claim.clone();
-            let id = claim.id();
+            let claim = write.claim;
+            let id = p.id;
             for key in &new.unique {
                 self.acquire(key, id);
             }
@@ -336,10 +335,10 @@ impl Store for InMemoryStore {
             .map(|s| Stored::clone(s)))
     }
 
-    fn commit(&self, writes: &[Write]) -> Result<Vec<Version>, StoreError> {
+    fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
         let mut inner = self.lock();
-        let planned = inner.plan(writes)?;
-        Ok(inner.apply(planned))
+        let planned = inner.plan(&writes)?;
+        Ok(inner.apply(writes, planned))
     }
 
     fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {

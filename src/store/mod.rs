@@ -232,7 +232,8 @@ pub trait Store: Send + Sync {
     /// [`StoreError::Backend`] if the back end fails.
     fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError>;
 
-    /// Writes every claim of `writes` in one atomic step, or none of them.
+    /// Writes every claim of `writes` in one atomic step, or none of them. The store takes
+    /// the writes by value, so that it may keep the claims without copying them.
     ///
     /// For each write the store checks the [`Expect`]ation, then releases the keys the claim
     /// held at its old version and no longer holds, acquires the keys it holds now, and checks
@@ -250,7 +251,7 @@ pub trait Store: Send + Sync {
     /// - [`StoreError::Backend`] if the back end fails.
     ///
     /// On any error nothing is written and no key changes hands.
-    fn commit(&self, writes: &[Write]) -> Result<Vec<Version>, StoreError>;
+    fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError>;
 
     /// Every claim of a partner location.
     ///
@@ -310,7 +311,7 @@ macro_rules! forward_store {
                 (**self).load(scope, id)
             }
 
-            fn commit(&self, writes: &[Write]) -> Result<Vec<Version>, StoreError> {
+            fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
                 (**self).commit(writes)
             }
 

@@ -85,7 +85,7 @@ pub(super) fn create_then_load<F: StoreFactory>(factory: &F) -> Outcome {
     // Both in one commit, on a fresh store.
     let store = factory.make();
     let versions = store
-        .commit(&[
+        .commit(vec![
             Write::create(association.clone()),
             Write::create(activity.clone()),
         ])
@@ -199,7 +199,7 @@ pub(super) fn create_retry_is_idempotent<F: StoreFactory>(factory: &F) -> Outcom
 
     create(&store, draft.clone())?;
     let retry = store
-        .commit(&[Write::create(draft.clone())])
+        .commit(vec![Write::create(draft.clone())])
         .context("retrying a create")?;
     same(
         "the versions of a retried create",
@@ -212,7 +212,7 @@ pub(super) fn create_retry_is_idempotent<F: StoreFactory>(factory: &F) -> Outcom
     let v2 = update(&store, submitted.clone(), Version::FIRST)?;
     let before = Snapshot::take(&store, &[&submitted])?;
     let retry = store
-        .commit(&[Write::create(draft.clone())])
+        .commit(vec![Write::create(draft.clone())])
         .context("retrying a create after an update")?;
     same(
         "the versions of a create retried after an update",
@@ -549,7 +549,7 @@ pub(super) fn arbitration_moves_keys_in_one_commit<F: StoreFactory>(factory: &F)
             ]
         };
         let versions = store
-            .commit(&writes)
+            .commit(writes)
             .context(format_args!("an arbitration commit, {order}"))?;
         same(
             format_args!("the versions of an arbitration commit, {order}"),

@@ -83,7 +83,7 @@ pub(crate) fn create<S: Store + ?Sized>(store: &S, claim: impl Into<Claim>) -> O
     let claim = claim.into();
     let id = claim.id();
     let versions = store
-        .commit(&[Write::create(claim)])
+        .commit(vec![Write::create(claim)])
         .context(format_args!("creating claim {id}"))?;
     only_version(&versions, id)
 }
@@ -97,7 +97,7 @@ pub(crate) fn update<S: Store + ?Sized>(
     let claim = claim.into();
     let id = claim.id();
     let versions = store
-        .commit(&[Write::update(claim, version)])
+        .commit(vec![Write::update(claim, version)])
         .context(format_args!("updating claim {id} at {version}"))?;
     let new = only_version(&versions, id)?;
     same(
@@ -124,7 +124,7 @@ pub(crate) fn refused<S: Store + ?Sized>(
     writes: &[Write],
     what: impl Display,
 ) -> Outcome<StoreError> {
-    match store.commit(writes) {
+    match store.commit(writes.to_vec()) {
         Ok(versions) => Err(Problem(format!(
             "{what}: the commit succeeded with versions {versions:?}, but must be refused"
         ))),

@@ -212,7 +212,7 @@ fn key_worker<S: Store>(store: &S, rows: &[Vec<Slot>], thread: usize) -> Outcome
         let Some(stored) = store.load(Scope::Microsoft, slot.id).context("load")? else {
             // Not created yet; a concurrent create of the same claim is an idempotent retry.
             store
-                .commit(&[Write::create(slot.under_review.clone())])
+                .commit(vec![Write::create(slot.under_review.clone())])
                 .context(format_args!("creating claim {} under review", slot.id))?;
             continue;
         };
@@ -238,7 +238,7 @@ fn key_worker<S: Store>(store: &S, rows: &[Vec<Slot>], thread: usize) -> Outcome
                         superseded = Some(holder);
                     }
                 }
-                match store.commit(&writes) {
+                match store.commit(writes.to_vec()) {
                     Ok(_) => {
                         bump(&mut stats.updates, slot.id, 1);
                         if let Some(holder) = superseded {
@@ -264,7 +264,7 @@ fn key_worker<S: Store>(store: &S, rows: &[Vec<Slot>], thread: usize) -> Outcome
                     &slot.under_review
                 };
                 let writes = [Write::update(next.clone(), version)];
-                match store.commit(&writes) {
+                match store.commit(writes.to_vec()) {
                     Ok(_) => bump(&mut stats.updates, slot.id, 1),
                     Err(error) => expect_conflict(&error, &writes)?,
                 }
@@ -362,7 +362,7 @@ pub(super) fn race_no_lost_update<F: StoreFactory>(factory: &F) -> Outcome {
                 .context("attaching a PoE")?
                 .claim;
             let writes = [Write::update(next, stored.version)];
-            match store.commit(&writes) {
+            match store.commit(writes.to_vec()) {
                 Ok(versions) => {
                     same(
                         format_args!(
