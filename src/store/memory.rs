@@ -50,6 +50,8 @@ struct Planned {
     old: Option<Holdings>,
     /// The holdings of the new version; `None` for an idempotent create that changes nothing.
     new: Option<Holdings>,
+    /// The fingerprints of `new`'s uniqueness keys, in order.
+    prints: Vec<u64>,
 }
 
 /// A stable 64-bit fingerprint (SipHash with fixed keys).
@@ -95,10 +97,17 @@ impl Inner {
 
     /// The claim that holds `key`, confirmed against the claim.
     fn holder(&self, key: &UniqueKey) -> Option<ClaimId> {
-        if let Some(id) = self.collided.get(key) {
+        self.holder_by(key, fingerprint(key))
+    }
+
+    /// [`holder`](Self::holder), with the key's fingerprint already known.
+    fn holder_by(&self, key: &UniqueKey, print: u64) -> Option<ClaimId> {
+        if !self.collided.is_empty()
+            && let Some(id) = self.collided.get(key)
+        {
             return Some(*id);
         }
-        let id = *self.unique.get(&fingerprint(key))?;
+        let id = *self.unique.get(&print)?;
         let holds = self
             .claims
             .get(&id)
@@ -122,6 +131,7 @@ impl Inner {
                     version: Version::FIRST,
                     old: None,
                     new: Some(write.claim.holdings()),
+                    prints: Vec::new(),
                 }),
                 (Expect::Absent, Some(stored)) => {
                     if !stored.claim.same_content(&write.claim) {
@@ -132,6 +142,7 @@ impl Inner {
                         version: stored.version,
                         old: None,
                         new: None,
+                        prints: Vec::new(),
                     });
                 }
                 (Expect::Version(expected), Some(stored)) if stored.version == expected => {
@@ -140,6 +151,7 @@ impl Inner {
                         version: expected.next(),
                         old: Some(stored.claim.holdings()),
                         new: Some(write.claim.holdings()),
+                        prints: Vec::new(),
                     });
                 }
                 (Expect::Version(expected), _) => {
@@ -149,6 +161,11 @@ impl Inner {
                         actual,
                     });
                 }
+            }
+        }
+        for p in &mut planned {
+            if let Some(new) = &p.new {
+                p.prints = new.unique.iter().map(fingerprint).collect();
             }
         }
         self.check_keys(&planned)?;
@@ -172,7 +189,7 @@ impl Inner {
         for p in planned {
             let Some(new) = &p.new else { continue };
             let id = p.id;
-            for key in &new.unique {
+            for (key, print) in new.unique.iter().zip(&p.prints) {
                 if let Some((_, other)) = acquired.iter().find(|(k, _)| *k == key) {
                     return Err(StoreError::KeyHeld {
                         key: key.clone(),
@@ -180,7 +197,7 @@ impl Inner {
                     });
                 }
                 if !held_before(p, key) {
-                    match self.holder(key) {
+                    match self.holder_by(key, *print) {
                         Some(holder) if holder != id && !released(key) => {
                             return Err(StoreError::KeyHeld {
                                 key: key.clone(),
@@ -240,8 +257,8 @@ impl Inner {
             let Some(new) = p.new else { continue };
             let claim = write.claim;
             let id = p.id;
-            for key in &new.unique {
-                self.acquire(key, id);
+            for (key, print) in new.unique.iter().zip(p.prints) {
+                self.acquire(key, print, id);
             }
             if let Some((key, _)) = new.counted {
                 let count = self.counts.entry(key).or_insert(0);
@@ -286,8 +303,7 @@ impl Inner {
         versions
     }
 
-    fn acquire(&mut self, key: &UniqueKey, id: ClaimId) {
-        let print = fingerprint(key);
+    fn acquire(&mut self, key: &UniqueKey, print: u64, id: ClaimId) {
         match self.unique.get(&print) {
             None => {
                 self.unique.insert(print, id);
@@ -302,7 +318,7 @@ impl Inner {
 
     fn release(&mut self, id: ClaimId, holdings: &Holdings, deadline: Option<DateTime<Utc>>) {
         for key in &holdings.unique {
-            if self.collided.get(key) == Some(&id) {
+            if !self.collided.is_empty() && self.collided.get(key) == Some(&id) {
                 self.collided.remove(key);
                 continue;
             }
