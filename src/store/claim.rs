@@ -148,6 +148,14 @@ impl Claim {
         }
     }
 
+    /// Gives back the spare capacity of the claim's lists, for a store that keeps it long.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        match self {
+            Self::Association(c) => c.shrink_to_fit(),
+            Self::Activity(c) => c.shrink_to_fit(),
+        }
+    }
+
     /// The association claim, if it is one.
     #[must_use]
     pub const fn as_association(&self) -> Option<&AssociationClaim> {

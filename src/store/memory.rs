@@ -255,7 +255,8 @@ impl Inner {
         for (write, p) in writes.into_iter().zip(planned) {
             versions.push(p.version);
             let Some(new) = p.new else { continue };
-            let claim = write.claim;
+            let mut claim = write.claim;
+            claim.shrink_to_fit();
             let id = p.id;
             for (key, print) in new.unique.iter().zip(p.prints) {
                 self.acquire(key, print, id);
