@@ -7,15 +7,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod support;
+
 use chrono::{Duration, TimeZone, Utc};
-use cpor::association::{
-    Acknowledgement, Arbitration, AssociationClaim, AssociationCommand, AssociationForm,
-    CompanyContactForm, CustomerContactForm,
-};
+use cpor::association::{Acknowledgement, Arbitration, AssociationClaim, AssociationCommand};
 use cpor::store::{InMemoryStore, Store, Write};
-use cpor::{
-    Actor, Catalog, ClaimId, PartnerId, PartnerUserRole, TenantId, Text, UserId, UserRoles,
-};
+use cpor::{Actor, Catalog, Text, UserId};
 
 struct Counting;
 
@@ -85,35 +82,8 @@ fn typical(
     reviewer: &Actor,
     t0: chrono::DateTime<Utc>,
 ) -> AssociationClaim {
-    let partner = PartnerId::new(4_000_000 + (n % 50) as u64).unwrap();
-    let admin = Actor::partner(
-        partner,
-        UserId::parse("alex@fabrikam.com").unwrap(),
-        UserRoles::of([PartnerUserRole::IncentivesAdmin]),
-    );
-    let tenant =
-        TenantId::from_uuid(uuid::Uuid::from_u128(0x00C0_FFEE_0000_0000 + n as u128)).unwrap();
-    let form = AssociationForm {
-        name: "Contoso Teams rollout".into(),
-        tenant: tenant.to_string(),
-        solution_area: "modern_work_security".into(),
-        role: "use_or_consume".into(),
-        workloads: vec!["teams".into(), "exchange".into(), "intune".into()],
-        customer_contact: CustomerContactForm {
-            name: "Megan Bowen".into(),
-            title: "CIO".into(),
-            email: "megan@contoso.com".into(),
-        },
-        company_contact: CompanyContactForm {
-            name: "Alex Wilber".into(),
-            email: "alex@fabrikam.com".into(),
-        },
-        ..AssociationForm::default()
-    };
-    let id = ClaimId::from_uuid(uuid::Uuid::from_u128(n as u128 + 1)).unwrap();
-    let mut claim = AssociationClaim::create(id, &form, &admin, t0, catalog)
-        .unwrap()
-        .claim;
+    let admin = support::admin(n);
+    let mut claim = support::draft(n, &admin, catalog, t0);
     let steps = [
         (
             AssociationCommand::AttachPoe {

@@ -1,51 +1,21 @@
 //! An `InMemoryStore` commit at 1,000,000 stored claims, beside a bare `Mutex<HashMap>`
 //! insert-if-absent of the same claims under the same IDs (issue 5 target: ≤ 1.5×).
 
+mod support;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Mutex;
 
 use chrono::{TimeZone, Utc};
-use cpor::association::{
-    AssociationClaim, AssociationForm, CompanyContactForm, CustomerContactForm,
-};
 use cpor::store::{Claim, InMemoryStore, Store, Write};
-use cpor::{Actor, Catalog, ClaimId, PartnerId, PartnerUserRole, TenantId, UserId, UserRoles};
+use cpor::{Catalog, ClaimId};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const PREFILL: usize = 1_000_000;
 
 fn draft(n: usize, catalog: &Catalog, t0: chrono::DateTime<Utc>) -> Claim {
-    let partner = PartnerId::new(4_000_000 + (n % 50) as u64).unwrap();
-    let admin = Actor::partner(
-        partner,
-        UserId::parse("alex@fabrikam.com").unwrap(),
-        UserRoles::of([PartnerUserRole::IncentivesAdmin]),
-    );
-    let tenant =
-        TenantId::from_uuid(uuid::Uuid::from_u128(0x00C0_FFEE_0000_0000 + n as u128)).unwrap();
-    let form = AssociationForm {
-        name: "Contoso Teams rollout".into(),
-        tenant: tenant.to_string(),
-        solution_area: "modern_work_security".into(),
-        role: "use_or_consume".into(),
-        workloads: vec!["teams".into(), "exchange".into(), "intune".into()],
-        customer_contact: CustomerContactForm {
-            name: "Megan Bowen".into(),
-            title: "CIO".into(),
-            email: "megan@contoso.com".into(),
-        },
-        company_contact: CompanyContactForm {
-            name: "Alex Wilber".into(),
-            email: "alex@fabrikam.com".into(),
-        },
-        ..AssociationForm::default()
-    };
-    let id = ClaimId::from_uuid(uuid::Uuid::from_u128(n as u128 + 1)).unwrap();
-    AssociationClaim::create(id, &form, &admin, t0, catalog)
-        .unwrap()
-        .claim
-        .into()
+    support::draft(n, &support::admin(n), catalog, t0).into()
 }
 
 fn bench(c: &mut Criterion) {
