@@ -16,6 +16,8 @@
 
 mod claim;
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::fmt;
 
@@ -24,6 +26,8 @@ use serde::{Deserialize, Serialize};
 
 pub use claim::{Claim, CountedKey, Holdings, UniqueKey};
 pub use memory::InMemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteStore, Synchronous};
 
 use crate::catalog::EngagementId;
 use crate::id::{ClaimId, CustomerId, PartnerId};
