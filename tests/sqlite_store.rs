@@ -148,61 +148,10 @@ fn file_store_with_synchronous_off_or_normal_keeps_the_contract() {
 }
 
 /// Each case as its own test on an in-memory store, so that a failure names its case (the
-/// file store runs the whole suite in `file_sqlite_store_passes_the_suite`, which names
-/// failing cases too).
-macro_rules! each_case {
-    ($($name:ident),* $(,)?) => {
-        mod in_memory {
-            $(
-                #[test]
-                fn $name() {
-                    if let Err(failure) = cpor::testing::$name(&super::in_memory) {
-                        panic!("{failure}");
-                    }
-                }
-            )*
-        }
-
-        /// The cases above, by name.
-        const LISTED: &[&str] = &[$(stringify!($name)),*];
-    };
-}
-
-each_case!(
-    load_is_scoped_to_partner,
-    create_then_load,
-    version_increments_by_one,
-    stale_update_conflicts,
-    update_of_missing_claim_conflicts,
-    create_retry_is_idempotent,
-    create_with_other_content_is_refused,
-    approved_claim_holds_its_keys,
-    competing_approval_is_refused,
-    ended_association_frees_its_keys,
-    one_open_claim_per_partner_and_key,
-    arbitration_moves_keys_in_one_commit,
-    counted_limit_of_one,
-    counted_limit_of_two,
-    ended_activity_frees_a_place,
-    failed_commit_on_third_key_changes_nothing,
-    conflicting_write_fails_the_whole_commit,
-    duplicate_write_is_refused,
-    by_partner_lists_own_claims,
-    by_partner_engagement_filters,
-    by_customer_is_scoped,
-    by_customer_follows_an_edit,
-    due_lists_deadlines_earliest_first,
-    race_one_holder_per_key,
-    race_no_lost_update,
-);
-
-#[test]
-fn every_case_has_its_own_test() {
-    let names: Vec<&str> = testing::cases::<fn() -> SqliteStore>()
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
-    assert_eq!(names, LISTED);
+/// file store runs the whole suite in `file_sqlite_store_passes_the_suite`, which names failing
+/// cases too).
+mod in_memory {
+    cpor::store_conformance_tests!(super::in_memory);
 }
 
 #[test]

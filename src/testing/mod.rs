@@ -130,7 +130,7 @@ pub type Case<F> = (&'static str, fn(&F) -> Result<(), Failure>);
 
 /// Defines each case as a public function over a factory, and [`cases`] listing them all.
 macro_rules! suite {
-    ($( $(#[$doc:meta])* $module:ident::$name:ident; )*) => {
+    ($d:tt; $( $(#[$doc:meta])* $module:ident::$name:ident; )*) => {
         $(
             $(#[$doc])*
             ///
@@ -148,10 +148,33 @@ macro_rules! suite {
         pub fn cases<F: StoreFactory>() -> Vec<Case<F>> {
             vec![$((stringify!($name), $name::<F> as fn(&F) -> Result<(), Failure>)),*]
         }
+
+        /// Generates one `#[test]` per conformance case for a store factory, so that a failure
+        /// names its case. Put it in a module of its own in an integration test:
+        ///
+        /// ```ignore
+        /// mod in_memory {
+        ///     cpor::store_conformance_tests!(cpor::store::InMemoryStore::new);
+        /// }
+        /// ```
+        #[macro_export]
+        macro_rules! store_conformance_tests {
+            ($d factory:expr) => {
+                $(
+                    #[test]
+                    fn $name() {
+                        if let Err(failure) = $d crate::testing::$name(&$d factory) {
+                            panic!("{failure}");
+                        }
+                    }
+                )*
+            };
+        }
     };
 }
 
 suite! {
+    $;
     /// A claim loaded in another partner location's scope is `Ok(None)`, exactly like a
     /// missing claim; its own partner and [`Scope::Microsoft`](crate::store::Scope::Microsoft)
     /// see it.
