@@ -162,10 +162,8 @@ macro_rules! suite {
             ($d factory:expr) => {
                 $(
                     #[test]
-                    fn $name() {
-                        if let Err(failure) = $d crate::testing::$name(&$d factory) {
-                            panic!("{failure}");
-                        }
+                    fn $name() -> Result<(), $d crate::testing::Failure> {
+                        $d crate::testing::$name(&$d factory)
                     }
                 )*
             };
