@@ -7,7 +7,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 
 use super::{
-    CountedKey, Expect, Holdings, Scope, Store, StoreError, Stored, UniqueKey, Version, Write,
+    Claim, CountedKey, Expect, Holdings, ImportReport, Scope, Store, StoreError, Stored, UniqueKey,
+    Version, Write,
 };
 use crate::catalog::EngagementId;
 use crate::fast_hash::Map;
@@ -356,6 +357,27 @@ impl Store for InMemoryStore {
         let mut inner = self.lock();
         let planned = inner.plan(&writes)?;
         Ok(inner.apply(writes, planned))
+    }
+
+    /// The whole batch under one lock: each claim is planned against the store as the claims
+    /// before it left it, and applied at once if accepted.
+    fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport::with_capacity(claims.len());
+        let mut inner = self.lock();
+        for claim in claims {
+            let id = claim.id();
+            let writes = vec![Write::create(claim)];
+            let outcome = match inner.plan(&writes) {
+                Ok(planned) => inner
+                    .apply(writes, planned)
+                    .first()
+                    .copied()
+                    .ok_or(StoreError::NotFound { claim: id }),
+                Err(refusal) => Err(refusal),
+            };
+            report.outcomes.push((id, outcome));
+        }
+        Ok(report)
     }
 
     fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {

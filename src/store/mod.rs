@@ -114,6 +114,46 @@ impl Write {
     }
 }
 
+/// What became of each claim of a bulk [`import`](Store::import), in the order given.
+///
+/// A refused claim was not written; the others were, in the batch's one transaction.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct ImportReport {
+    /// One entry per claim of the batch, in order: the claim's ID and its stored version, or
+    /// why it was refused.
+    pub outcomes: Vec<(ClaimId, Result<Version, StoreError>)>,
+}
+
+impl ImportReport {
+    /// An empty report, to push outcomes into (for implementers of [`Store::import`]).
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            outcomes: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// How many claims were imported (an idempotent re-import counts as imported).
+    #[must_use]
+    pub fn imported(&self) -> usize {
+        self.outcomes.iter().filter(|(_, r)| r.is_ok()).count()
+    }
+
+    /// The refused claims, with why.
+    pub fn refused(&self) -> impl Iterator<Item = (ClaimId, &StoreError)> {
+        self.outcomes
+            .iter()
+            .filter_map(|(id, r)| r.as_ref().err().map(|e| (*id, e)))
+    }
+
+    /// Whether every claim was imported.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        self.outcomes.iter().all(|(_, r)| r.is_ok())
+    }
+}
+
 /// Who reads: a partner location sees only its own claims; Microsoft (reviewers, the timer)
 /// sees all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -257,6 +297,40 @@ pub trait Store: Send + Sync {
     /// On any error nothing is written and no key changes hands.
     fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError>;
 
+    /// Imports a batch of existing claims, as creates ([`Expect::Absent`]), in one
+    /// transaction.
+    ///
+    /// Each claim is checked on its own, exactly as a one-write [`commit`](Self::commit) would
+    /// check it, against the store and against the claims before it in the batch: a claim
+    /// that is refused (its key held, its limit reached, its ID taken by other content) is left
+    /// out and reported, and the others are written. Re-importing a claim with the same
+    /// content is accepted without change, so a batch can be retried.
+    ///
+    /// The default body commits claim by claim, so a back-end failure part way leaves the
+    /// claims before it written; every store of this crate overrides it with one transaction
+    /// per batch, and a store over a transactional database should too.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the back end fails; then nothing of the batch is written
+    /// (but see the default body above). Refusals of single claims are not errors: they are
+    /// in the [`ImportReport`].
+    fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport::with_capacity(claims.len());
+        for claim in claims {
+            let id = claim.id();
+            match self.commit(vec![Write::create(claim)]) {
+                Err(error @ StoreError::Backend { .. }) => return Err(error),
+                Err(refusal) => report.outcomes.push((id, Err(refusal))),
+                Ok(versions) => {
+                    let version = versions.first().copied().unwrap_or(Version::FIRST);
+                    report.outcomes.push((id, Ok(version)));
+                }
+            }
+        }
+        Ok(report)
+    }
+
     /// Every claim of a partner location.
     ///
     /// # Errors
@@ -317,6 +391,10 @@ macro_rules! forward_store {
 
             fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
                 (**self).commit(writes)
+            }
+
+            fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
+                (**self).import(claims)
             }
 
             fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {

@@ -49,6 +49,7 @@
 //! | counted limits | [`counted_limit_of_one`], [`counted_limit_of_two`], [`ended_activity_frees_a_place`] |
 //! | a refused commit changes nothing | [`failed_commit_on_third_key_changes_nothing`], [`conflicting_write_fails_the_whole_commit`], [`duplicate_write_is_refused`] |
 //! | queries | [`by_partner_lists_own_claims`], [`by_partner_engagement_filters`], [`by_customer_is_scoped`], [`by_customer_follows_an_edit`], [`due_lists_deadlines_earliest_first`] |
+//! | bulk import | [`import_reports_each_claim`], [`import_retry_is_idempotent`] |
 //! | atomicity under concurrency | [`race_one_holder_per_key`], [`race_no_lost_update`] |
 //!
 //! The two races run [`RACE_THREADS`] threads of [`RACE_ATTEMPTS`] attempts each on
@@ -57,6 +58,7 @@
 mod cases;
 mod check;
 mod fixtures;
+mod import;
 mod race;
 
 use std::any::Any;
@@ -234,6 +236,13 @@ suite! {
     /// `due(now)` lists the claims whose next deadline is at or before `now`, earliest first,
     /// never a claim without a deadline, and follows deadlines that move or go.
     cases::due_lists_deadlines_earliest_first;
+    /// A bulk import checks each claim on its own: a held key, a reached limit and a taken ID
+    /// are refused and reported, in order, and leave no trace; the rest are written, and a
+    /// claim imported twice is accepted once.
+    import::import_reports_each_claim;
+    /// Importing the same batch again accepts every claim at its existing version and changes
+    /// nothing; an empty batch is fine.
+    import::import_retry_is_idempotent;
     /// Many threads approve, supersede and release association claims on a few keys at once:
     /// afterwards each key has exactly the holder the stored claims say, no two approved
     /// claims share a key, and no version-checked update was lost.
