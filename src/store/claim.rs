@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::activity::ActivityClaim;
-use crate::association::{AssociationClaim, AssociationKey, AssociationState};
+use crate::association::{AssociationClaim, AssociationKey, AssociationState, KeyUnit, Target};
 use crate::catalog::EngagementId;
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
@@ -60,6 +60,19 @@ pub enum UniqueKey {
         /// The customer.
         customer: CustomerId,
     },
+}
+
+impl UniqueKey {
+    /// The customer the key is about: stores may group keys by it.
+    #[must_use]
+    pub fn customer(&self) -> CustomerId {
+        match self {
+            Self::Associated { key } | Self::OpenAssociation { key, .. } => {
+                CustomerId::Tenant(key.tenant)
+            }
+            Self::OpenActivity { customer, .. } => customer.clone(),
+        }
+    }
 }
 
 impl fmt::Display for UniqueKey {
@@ -187,15 +200,7 @@ impl Claim {
     pub fn holdings(&self) -> Holdings {
         match self {
             Self::Association(c) => {
-                let open = matches!(
-                    c.state(),
-                    AssociationState::Draft
-                        | AssociationState::Submitted
-                        | AssociationState::UnderReview
-                        | AssociationState::PartnerActionRequired
-                        | AssociationState::Approved
-                        | AssociationState::Disputed
-                );
+                let open = holds_open_keys(c.state());
                 let approved = c.state() == AssociationState::Approved;
                 let partner = c.content().partner;
                 let mut unique = Vec::new();
@@ -215,11 +220,7 @@ impl Claim {
                 }
             }
             Self::Activity(c) if c.state().is_active() => {
-                // A domain counts as the tenant it resolved to.
-                let customer = match (c.customer(), c.resolved_tenant()) {
-                    (CustomerId::Domain(_), Some(tenant)) => CustomerId::Tenant(tenant),
-                    (customer, _) => customer.clone(),
-                };
+                let customer = key_customer(c);
                 Holdings {
                     unique: vec![UniqueKey::OpenActivity {
                         partner: c.partner(),
@@ -236,6 +237,64 @@ impl Claim {
                 }
             }
             Self::Activity(_) => Holdings::default(),
+        }
+    }
+
+    /// The customer the claim's keys and counted limit are about: the tenant of an association
+    /// claim; for an activity claim, the tenant a domain nomination resolved to, else the
+    /// nominated ID.
+    pub(crate) fn key_customer(&self) -> CustomerId {
+        match self {
+            Self::Association(c) => CustomerId::Tenant(c.content().tenant),
+            Self::Activity(c) => key_customer(c),
+        }
+    }
+
+    /// Whether the claim holds `key` in its current state: the same answer as
+    /// `self.holdings().unique.contains(key)`, without building the holdings.
+    pub(crate) fn holds(&self, key: &UniqueKey) -> bool {
+        match (self, key) {
+            (Self::Association(c), UniqueKey::Associated { key }) => {
+                c.state() == AssociationState::Approved && is_about(c, key)
+            }
+            (Self::Association(c), UniqueKey::OpenAssociation { partner, key }) => {
+                holds_open_keys(c.state()) && c.content().partner == *partner && is_about(c, key)
+            }
+            (
+                Self::Activity(c),
+                UniqueKey::OpenActivity {
+                    partner,
+                    engagement,
+                    customer,
+                },
+            ) => {
+                c.state().is_active()
+                    && c.partner() == *partner
+                    && c.engagement() == engagement
+                    && key_customer(c) == *customer
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the claim counts towards `key` in its current state: the same answer as
+    /// comparing `self.holdings().counted` with `key`.
+    pub(crate) fn counts_towards(&self, key: &CountedKey) -> bool {
+        match self {
+            Self::Activity(c) => {
+                c.state().is_active()
+                    && c.engagement() == &key.engagement
+                    && key_customer(c) == key.customer
+            }
+            Self::Association(_) => false,
+        }
+    }
+
+    /// Whether the claim holds any key or counts towards a limit in its current state.
+    pub(crate) fn holds_anything(&self) -> bool {
+        match self {
+            Self::Association(c) => holds_open_keys(c.state()),
+            Self::Activity(c) => c.state().is_active(),
         }
     }
 
@@ -258,6 +317,115 @@ impl Claim {
                     && a.company_contact() == b.company_contact()
             }
             _ => false,
+        }
+    }
+}
+
+/// Whether an association claim in `state` holds its `OpenAssociation` keys: open (draft,
+/// submitted, under review, partner action required, approved or disputed).
+const fn holds_open_keys(state: AssociationState) -> bool {
+    matches!(
+        state,
+        AssociationState::Draft
+            | AssociationState::Submitted
+            | AssociationState::UnderReview
+            | AssociationState::PartnerActionRequired
+            | AssociationState::Approved
+            | AssociationState::Disputed
+    )
+}
+
+/// The customer an activity claim's keys are about: a domain counts as the tenant it resolved
+/// to (domain.md section 5.2), so claims by domain and by tenant ID count together.
+fn key_customer(c: &ActivityClaim) -> CustomerId {
+    match (c.customer(), c.resolved_tenant()) {
+        (CustomerId::Domain(_), Some(tenant)) => CustomerId::Tenant(tenant),
+        (customer, _) => customer.clone(),
+    }
+}
+
+/// Whether an association key is one of the claim's keys.
+fn is_about(c: &AssociationClaim, key: &AssociationKey) -> bool {
+    let content = c.content();
+    content.tenant == key.tenant
+        && content.engagement == key.engagement
+        && match (&content.target, &key.unit) {
+            (Target::Workloads { workloads }, KeyUnit::Workload(w)) => workloads.contains(w),
+            (Target::Subscription { subscription, .. }, KeyUnit::Subscription(s)) => {
+                subscription == s
+            }
+            _ => false,
+        }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+    use crate::testing::fixtures::{
+        CAP_ONE, PARTNER_A, PARTNER_B, Stage, World, claim_id, partner, tenant,
+    };
+
+    /// `holds`, `counts_towards` and `holds_anything` agree with `holdings` on claims of every
+    /// stage, for their own keys and for the keys of every other claim.
+    #[test]
+    fn holds_agrees_with_holdings() {
+        let w = World::new().unwrap();
+        let stages = [
+            Stage::Draft,
+            Stage::DraftWithPoe,
+            Stage::Withdrawn,
+            Stage::Submitted,
+            Stage::UnderReview,
+            Stage::InfoRequested,
+            Stage::Approved,
+            Stage::Declined,
+        ];
+        let mut claims: Vec<Claim> = Vec::new();
+        for (n, stage) in (1_u128..).zip(stages) {
+            let p = partner(if n % 2 == 0 { PARTNER_A } else { PARTNER_B }).unwrap();
+            let t = tenant(n % 3).unwrap();
+            let workloads: &[&str] = if n % 2 == 0 {
+                &["teams", "exchange"]
+            } else {
+                &["teams"]
+            };
+            claims.push(
+                w.association(claim_id(n).unwrap(), p, t, workloads, stage)
+                    .unwrap()
+                    .into(),
+            );
+        }
+        for n in 20_u128..24 {
+            let p = partner(if n % 2 == 0 { PARTNER_A } else { PARTNER_B }).unwrap();
+            let customer = CustomerId::Tenant(tenant(n % 2).unwrap());
+            let claim = w
+                .activity(claim_id(n).unwrap(), p, CAP_ONE, &customer, 0)
+                .unwrap();
+            claims.push(claim.clone().into());
+            claims.push(w.cancel(&claim, 1).unwrap().into());
+        }
+        let keys: Vec<UniqueKey> = claims.iter().flat_map(|c| c.holdings().unique).collect();
+        let counted: Vec<CountedKey> = claims
+            .iter()
+            .filter_map(|c| c.holdings().counted.map(|(k, _)| k))
+            .collect();
+        assert!(keys.len() > 10 && !counted.is_empty());
+        for claim in &claims {
+            let holdings = claim.holdings();
+            assert_eq!(
+                claim.holds_anything(),
+                !holdings.unique.is_empty() || holdings.counted.is_some()
+            );
+            for key in &keys {
+                assert_eq!(claim.holds(key), holdings.unique.contains(key), "{key}");
+                if claim.holds(key) {
+                    assert_eq!(key.customer(), claim.key_customer());
+                }
+            }
+            for key in &counted {
+                let expected = holdings.counted.as_ref().is_some_and(|(k, _)| k == key);
+                assert_eq!(claim.counts_towards(key), expected, "{key}");
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The reference store: everything in memory, every check and write under one lock.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -21,9 +21,13 @@ use crate::id::{ClaimId, CustomerId, PartnerId};
 /// It is the reference the conformance suite (`cpor::testing`) is written against, and fits
 /// tests, examples and single-process services.
 ///
-/// To stay small with millions of claims, its indexes keep 64-bit fingerprints of keys and
-/// customers rather than the values: a fingerprint hit is confirmed against the claim it
-/// points to, and the rare key whose fingerprint another key already took is kept whole.
+/// Every uniqueness key and counted limit is about one customer ([`UniqueKey::customer`]), so
+/// the store keeps one small index, claims by customer, and answers "who holds this key" and
+/// "how many count towards this limit" from the claims of that customer that hold anything.
+/// A commit touches the claim map and one customer entry, whatever the number of keys, and
+/// the index costs a few dozen bytes per claim. Customers are indexed by a 64-bit fingerprint;
+/// two customers that share one only share an index entry, because every answer is checked
+/// against the claims themselves.
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     inner: Mutex<Inner>,
@@ -32,15 +36,46 @@ pub struct InMemoryStore {
 #[derive(Debug, Default)]
 struct Inner {
     claims: Map<ClaimId, Box<Stored>>,
-    /// Uniqueness keys by fingerprint.
-    unique: Map<u64, ClaimId>,
-    /// Uniqueness keys whose fingerprint was taken by another key held by another claim.
-    collided: HashMap<UniqueKey, ClaimId>,
-    counts: Map<CountedKey, u32>,
+    /// The claims about each customer (by fingerprint): those that name it, and those whose
+    /// keys are about it (an activity claim by domain holds keys about the resolved tenant).
+    customers: Map<u64, Box<[Member]>>,
     by_partner: Map<PartnerId, Vec<ClaimId>>,
-    /// (customer fingerprint, claim ID as a number).
-    by_customer: BTreeSet<(u64, u128)>,
     due: BTreeSet<(DateTime<Utc>, ClaimId)>,
+}
+
+/// A claim's entry under a customer: 17 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Member {
+    id: [u8; 16],
+    /// [`LISTED`] and/or [`HOLDS`].
+    flags: u8,
+}
+
+/// The claim names the customer: `by_customer` lists it.
+const LISTED: u8 = 1;
+/// The claim holds keys or counts towards a limit about the customer.
+const HOLDS: u8 = 2;
+
+impl Member {
+    fn claim(self) -> Option<ClaimId> {
+        ClaimId::from_uuid(uuid::Uuid::from_bytes(self.id)).ok()
+    }
+}
+
+/// Where a claim is indexed: up to two (customer fingerprint, flags) entries.
+type Memberships = [Option<(u64, u8)>; 2];
+
+fn memberships(claim: &Claim) -> Memberships {
+    let listed = fingerprint(&claim.customer());
+    if !claim.holds_anything() {
+        return [Some((listed, LISTED)), None];
+    }
+    let keyed = fingerprint(&claim.key_customer());
+    if keyed == listed {
+        [Some((listed, LISTED | HOLDS)), None]
+    } else {
+        [Some((listed, LISTED)), Some((keyed, HOLDS))]
+    }
 }
 
 /// One write, checked and ready to apply.
@@ -51,8 +86,6 @@ struct Planned {
     old: Option<Holdings>,
     /// The holdings of the new version; `None` for an idempotent create that changes nothing.
     new: Option<Holdings>,
-    /// The fingerprints of `new`'s uniqueness keys, in order.
-    prints: Vec<u64>,
 }
 
 /// A stable 64-bit fingerprint (SipHash with fixed keys).
@@ -96,24 +129,49 @@ impl Inner {
             .collect()
     }
 
-    /// The claim that holds `key`, confirmed against the claim.
-    fn holder(&self, key: &UniqueKey) -> Option<ClaimId> {
-        self.holder_by(key, fingerprint(key))
+    /// The claims indexed under `customer` with any of `flags`.
+    fn members<'a>(
+        &'a self,
+        customer: &CustomerId,
+        flags: u8,
+    ) -> impl Iterator<Item = &'a Stored> + 'a {
+        self.customers
+            .get(&fingerprint(customer))
+            .map_or(&[][..], |m| &m[..])
+            .iter()
+            .filter(move |m| m.flags & flags != 0)
+            .filter_map(|m| m.claim())
+            .filter_map(|id| self.claims.get(&id).map(|s| &**s))
     }
 
-    /// [`holder`](Self::holder), with the key's fingerprint already known.
-    fn holder_by(&self, key: &UniqueKey, print: u64) -> Option<ClaimId> {
-        if !self.collided.is_empty()
-            && let Some(id) = self.collided.get(key)
-        {
-            return Some(*id);
-        }
-        let id = *self.unique.get(&print)?;
-        let holds = self
-            .claims
-            .get(&id)
-            .is_some_and(|s| s.claim.holdings().unique.contains(key));
-        holds.then_some(id)
+    /// Whether no claim holds a key or counts towards a limit about `claim`'s customer, and the
+    /// claim's own limit (if any) admits one claim: then `claim` can take its keys and its
+    /// place without checking them one by one.
+    fn is_free_for(&self, claim: &Claim) -> bool {
+        let admits_one = claim
+            .as_activity()
+            .is_none_or(|a| a.max_active_per_customer() >= 1);
+        admits_one
+            && self
+                .customers
+                .get(&fingerprint(&claim.key_customer()))
+                .is_none_or(|members| members.iter().all(|m| m.flags & HOLDS == 0))
+    }
+
+    /// The claim that holds `key`.
+    fn holder(&self, key: &UniqueKey) -> Option<ClaimId> {
+        self.members(&key.customer(), HOLDS)
+            .find(|s| s.claim.holds(key))
+            .map(|s| s.claim.id())
+    }
+
+    /// How many claims count towards `key`.
+    fn count(&self, key: &CountedKey) -> u32 {
+        let n = self
+            .members(&key.customer, HOLDS)
+            .filter(|s| s.claim.counts_towards(key))
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
     }
 
     /// Checks every write against the store and against each other; changes nothing.
@@ -131,8 +189,13 @@ impl Inner {
                     id,
                     version: Version::FIRST,
                     old: None,
-                    new: Some(write.claim.holdings()),
-                    prints: Vec::new(),
+                    new: Some(if writes.len() == 1 && self.is_free_for(&write.claim) {
+                        // Nothing about this customer is held or counted: the claim's
+                        // keys and limit cannot clash, so they need not be listed.
+                        Holdings::default()
+                    } else {
+                        write.claim.holdings()
+                    }),
                 }),
                 (Expect::Absent, Some(stored)) => {
                     if !stored.claim.same_content(&write.claim) {
@@ -143,7 +206,6 @@ impl Inner {
                         version: stored.version,
                         old: None,
                         new: None,
-                        prints: Vec::new(),
                     });
                 }
                 (Expect::Version(expected), Some(stored)) if stored.version == expected => {
@@ -152,7 +214,6 @@ impl Inner {
                         version: expected.next(),
                         old: Some(stored.claim.holdings()),
                         new: Some(write.claim.holdings()),
-                        prints: Vec::new(),
                     });
                 }
                 (Expect::Version(expected), _) => {
@@ -162,11 +223,6 @@ impl Inner {
                         actual,
                     });
                 }
-            }
-        }
-        for p in &mut planned {
-            if let Some(new) = &p.new {
-                p.prints = new.unique.iter().map(fingerprint).collect();
             }
         }
         self.check_keys(&planned)?;
@@ -190,7 +246,7 @@ impl Inner {
         for p in planned {
             let Some(new) = &p.new else { continue };
             let id = p.id;
-            for (key, print) in new.unique.iter().zip(&p.prints) {
+            for key in &new.unique {
                 if let Some((_, other)) = acquired.iter().find(|(k, _)| *k == key) {
                     return Err(StoreError::KeyHeld {
                         key: key.clone(),
@@ -198,7 +254,7 @@ impl Inner {
                     });
                 }
                 if !held_before(p, key) {
-                    match self.holder_by(key, *print) {
+                    match self.holder(key) {
                         Some(holder) if holder != id && !released(key) => {
                             return Err(StoreError::KeyHeld {
                                 key: key.clone(),
@@ -223,7 +279,7 @@ impl Inner {
             if counts(p.old.as_ref(), key) {
                 continue;
             }
-            let mut count = i64::from(self.counts.get(key).copied().unwrap_or(0));
+            let mut count = i64::from(self.count(key));
             for q in planned.iter().filter(|q| q.new.is_some()) {
                 count = match (counts(q.old.as_ref(), key), counts(q.new.as_ref(), key)) {
                     (true, false) => count.saturating_sub(1),
@@ -243,56 +299,51 @@ impl Inner {
 
     /// Applies checked writes; cannot fail.
     fn apply(&mut self, writes: Vec<Write>, planned: Vec<Planned>) -> Vec<Version> {
-        // Releases first, so that a key moving between two claims of the commit ends with its
-        // new holder.
-        for p in &planned {
-            if let (Some(old), Some(_)) = (&p.old, &p.new) {
-                let id = p.id;
-                let deadline = self.claims.get(&id).and_then(|s| s.claim.next_deadline());
-                self.release(id, old, deadline);
-            }
-        }
         let mut versions = Vec::with_capacity(planned.len());
         for (write, p) in writes.into_iter().zip(planned) {
             versions.push(p.version);
-            let Some(new) = p.new else { continue };
+            if p.new.is_none() {
+                continue;
+            }
             let mut claim = write.claim;
             claim.shrink_to_fit();
             let id = p.id;
-            for (key, print) in new.unique.iter().zip(p.prints) {
-                self.acquire(key, print, id);
-            }
-            if let Some((key, _)) = new.counted {
-                let count = self.counts.entry(key).or_insert(0);
-                *count = count.saturating_add(1);
-            }
-            if let Some(deadline) = claim.next_deadline() {
-                self.due.insert((deadline, id));
-            }
-            let partner = claim.partner();
-            let customer = fingerprint(&claim.customer());
-            let before = self
-                .claims
-                .get(&id)
-                .map(|s| (s.claim.partner(), fingerprint(&s.claim.customer())));
-            match before {
+            let new = memberships(&claim);
+            let deadline = claim.next_deadline();
+            match self.claims.get(&id) {
                 None => {
-                    self.by_partner.entry(partner).or_default().push(id);
-                    self.by_customer.insert((customer, id.as_uuid().as_u128()));
+                    self.by_partner.entry(claim.partner()).or_default().push(id);
+                    for (print, flags) in new.into_iter().flatten() {
+                        self.index(print, id, flags);
+                    }
                 }
-                Some((old_partner, old_customer)) => {
-                    if old_partner != partner {
+                Some(old) => {
+                    let old_partner = old.claim.partner();
+                    let old_deadline = old.claim.next_deadline();
+                    let old = memberships(&old.claim);
+                    if old != new {
+                        for (print, _) in old.into_iter().flatten() {
+                            self.index(print, id, 0);
+                        }
+                        for (print, flags) in new.into_iter().flatten() {
+                            self.index(print, id, flags);
+                        }
+                    }
+                    if old_partner != claim.partner() {
                         if let Some(ids) = self.by_partner.get_mut(&old_partner) {
                             ids.retain(|c| *c != id);
                         }
-                        self.by_partner.entry(partner).or_default().push(id);
+                        self.by_partner.entry(claim.partner()).or_default().push(id);
                     }
-                    if old_customer != customer {
-                        let n = id.as_uuid().as_u128();
-                        self.by_customer.remove(&(old_customer, n));
-                        self.by_customer.insert((customer, n));
+                    if old_deadline != deadline
+                        && let Some(old_deadline) = old_deadline
+                    {
+                        self.due.remove(&(old_deadline, id));
                     }
                 }
+            }
+            if let Some(deadline) = deadline {
+                self.due.insert((deadline, id));
             }
             self.claims.insert(
                 id,
@@ -305,40 +356,31 @@ impl Inner {
         versions
     }
 
-    fn acquire(&mut self, key: &UniqueKey, print: u64, id: ClaimId) {
-        match self.unique.get(&print) {
-            None => {
-                self.unique.insert(print, id);
-            }
-            Some(holder) if *holder == id => {}
-            // Another claim holds a different key with the same fingerprint.
-            Some(_) => {
-                self.collided.insert(key.clone(), id);
-            }
-        }
-    }
-
-    fn release(&mut self, id: ClaimId, holdings: &Holdings, deadline: Option<DateTime<Utc>>) {
-        for key in &holdings.unique {
-            if !self.collided.is_empty() && self.collided.get(key) == Some(&id) {
-                self.collided.remove(key);
-                continue;
-            }
-            let print = fingerprint(key);
-            if self.unique.get(&print) == Some(&id) {
-                self.unique.remove(&print);
+    /// Sets the flags of claim `id` under customer fingerprint `print` (0: removes it). The
+    /// entry is rebuilt at its exact size, so the index has no spare capacity.
+    fn index(&mut self, print: u64, id: ClaimId, flags: u8) {
+        let bytes = id.as_uuid().into_bytes();
+        let members = self.customers.get(&print).map_or(&[][..], |m| &m[..]);
+        let mut next: Vec<Member> = Vec::with_capacity(members.len().saturating_add(1));
+        let mut merged = false;
+        for m in members {
+            if m.id == bytes {
+                merged = true;
+                let flags = if flags == 0 { 0 } else { m.flags | flags };
+                if flags != 0 {
+                    next.push(Member { id: bytes, flags });
+                }
+            } else {
+                next.push(*m);
             }
         }
-        if let Some((key, _)) = &holdings.counted
-            && let Some(count) = self.counts.get_mut(key)
-        {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                self.counts.remove(key);
-            }
+        if !merged && flags != 0 {
+            next.push(Member { id: bytes, flags });
         }
-        if let Some(deadline) = deadline {
-            self.due.remove(&(deadline, id));
+        if next.is_empty() {
+            self.customers.remove(&print);
+        } else {
+            self.customers.insert(print, next.into_boxed_slice());
         }
     }
 }
@@ -401,14 +443,11 @@ impl Store for InMemoryStore {
 
     fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
         let inner = self.lock();
-        let print = fingerprint(customer);
-        let ids = inner
-            .by_customer
-            .range((print, 0)..=(print, u128::MAX))
-            .filter_map(|(_, n)| ClaimId::from_uuid(uuid::Uuid::from_u128(*n)).ok());
-        let mut claims = inner.stored(ids, scope);
-        claims.retain(|s| s.claim.customer() == *customer);
-        Ok(claims)
+        Ok(inner
+            .members(customer, LISTED)
+            .filter(|s| scope.sees(s.claim.partner()) && s.claim.customer() == *customer)
+            .cloned()
+            .collect())
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
@@ -416,7 +455,7 @@ impl Store for InMemoryStore {
     }
 
     fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
-        Ok(self.lock().counts.get(key).copied().unwrap_or(0))
+        Ok(self.lock().count(key))
     }
 
     fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {

@@ -57,7 +57,7 @@
 
 mod cases;
 mod check;
-mod fixtures;
+pub(crate) mod fixtures;
 mod import;
 mod race;
 
