@@ -1,4 +1,5 @@
-//! Eligibility of one (customer, engagement) with `InMemoryFacts` (target: ≤ 300 ns median).
+//! Group **eligibility**, part 1: one decision for one (customer, engagement) with
+//! `InMemoryFacts`. No baseline: the goal is an absolute median of ≤ 300 ns per decision.
 
 use std::hint::black_box;
 
@@ -69,7 +70,7 @@ fn bench(c: &mut Criterion) {
     assert!(check(&catalog, &facts, &eligible_msx).is_eligible());
     assert_eq!(check(&catalog, &facts, &three_reasons).reasons().len(), 3);
 
-    let mut group = c.benchmark_group("eligibility");
+    let mut group = c.benchmark_group("eligibility: one decision");
     for (name, request) in [
         ("eligible_tenant", &eligible_tenant),
         ("eligible_domain", &eligible_domain),

@@ -1,10 +1,30 @@
-//! Claims shared by the store benchmarks.
+//! Claims and settings shared by the store benchmarks. Each bench uses some of them.
+#![allow(dead_code)]
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use cpor::association::{
-    AssociationClaim, AssociationForm, CompanyContactForm, CustomerContactForm,
+    Acknowledgement, Arbitration, AssociationClaim, AssociationCommand, AssociationForm,
+    CompanyContactForm, CustomerContactForm,
 };
-use cpor::{Actor, Catalog, ClaimId, PartnerId, PartnerUserRole, TenantId, UserId, UserRoles};
+use cpor::{
+    Actor, Catalog, ClaimId, PartnerId, PartnerUserRole, TenantId, Text, UserId, UserRoles,
+};
+
+/// Whether the CI's short mode is on (`CPOR_BENCH_QUICK=1`): small sizes only, to check that
+/// the benches build and run, not to measure.
+pub fn quick() -> bool {
+    std::env::var_os("CPOR_BENCH_QUICK").is_some_and(|v| v != "0")
+}
+
+/// The store sizes the growth benches run at: 1,000, 100,000 and 1,000,000 claims, or 1,000
+/// in short mode.
+pub fn sizes() -> &'static [usize] {
+    if quick() {
+        &[1_000]
+    } else {
+        &[1_000, 100_000, 1_000_000]
+    }
+}
 
 /// The admin of one of 50 partner locations, by claim number.
 pub fn admin(n: usize) -> Actor {
@@ -41,4 +61,40 @@ pub fn draft(n: usize, admin: &Actor, catalog: &Catalog, t0: DateTime<Utc>) -> A
     AssociationClaim::create(id, &form, admin, t0, catalog)
         .unwrap()
         .claim
+}
+
+/// A typical claim, number `n`: 3 workloads, 2 contacts, 1 PoE reference and 5 history
+/// entries (create, attach PoE, submit, start review, approve).
+pub fn approved(n: usize, catalog: &Catalog, t0: DateTime<Utc>) -> AssociationClaim {
+    let admin = admin(n);
+    let reviewer = Actor::reviewer(UserId::parse("reviewer@microsoft.com").unwrap());
+    let mut claim = draft(n, &admin, catalog, t0);
+    let steps = [
+        (
+            AssociationCommand::AttachPoe {
+                reference: Text::parse("sow-signed.pdf").unwrap(),
+            },
+            &admin,
+        ),
+        (
+            AssociationCommand::Submit {
+                acknowledgement: Acknowledgement::Given,
+            },
+            &admin,
+        ),
+        (AssociationCommand::StartReview, &reviewer),
+        (
+            AssociationCommand::Approve {
+                arbitration: Arbitration::None,
+            },
+            &reviewer,
+        ),
+    ];
+    for (i, (command, actor)) in steps.into_iter().enumerate() {
+        claim = claim
+            .transition(&command, actor, t0 + Duration::hours(i as i64 + 1), catalog)
+            .unwrap()
+            .claim;
+    }
+    claim
 }

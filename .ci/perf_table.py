@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Print the README's performance table from a criterion run.
+
+Run `cargo bench --all-features` first (with CPOR_PG_URL set for the PostgreSQL rows), then
+`python3 .ci/perf_table.py [target/criterion]`. Every figure is a criterion median; a ratio
+divides two medians of the same run. Rows whose benchmark did not run say so.
+"""
+import json
+import pathlib
+import sys
+
+root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+
+medians = {}
+for estimates in root.glob("**/new/estimates.json"):
+    meta = json.loads((estimates.parent / "benchmark.json").read_text())
+    key = (meta["group_id"], meta.get("function_id") or "", meta.get("value_str") or "")
+    medians[key] = json.loads(estimates.read_text())["median"]["point_estimate"]
+
+
+def fmt(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.0f} ns"
+
+
+def get(group, function, value=""):
+    return medians.get((group, function, value))
+
+
+rows = []
+
+
+def ratio(measure, group, function, baseline, goal, value="", per=1, limit=None):
+    """A row comparing `function` with `baseline` in the same group."""
+    m, b = get(group, function, value), get(group, baseline, value)
+    if m is None or b is None:
+        rows.append((measure, baseline, "not run", goal, ""))
+        return
+    r = m / b
+    met = "" if limit is None else ("met" if r <= limit else "**missed**")
+    rows.append((measure, f"{baseline.removeprefix('baseline: ')} ({fmt(b / per)})",
+                 f"**{r:.2f}×** ({fmt(m / per)})", goal, met))
+
+
+def absolute(measure, group, function, goal, limit_ns=None, value="", per=1):
+    m = get(group, function, value)
+    if m is None:
+        rows.append((measure, "none", "not run", goal, ""))
+        return
+    met = "" if limit_ns is None else ("met" if m / per <= limit_ns else "**missed**")
+    rows.append((measure, "none", fmt(m / per), goal, met))
+
+
+def throughput(measure, group, function, claims, goal, minimum, value=""):
+    m = get(group, function, value)
+    if m is None:
+        rows.append((measure, "none", "not run", goal, ""))
+        return
+    per_second = claims / (m / 1e9)
+    met = "met" if per_second >= minimum else "**missed**"
+    rows.append((measure, "none", f"{per_second:,.0f} claims/s", goal, met))
+
+
+G = "identifiers: GUID types"
+ratio("`TenantId::parse` (3 GUIDs)", G, "TenantId::parse", "baseline: uuid::Uuid::parse_str",
+      "≤ 1.15×", limit=1.15)
+for t in ["AzureSubscriptionId", "SubscriptionId", "ClaimId"]:
+    ratio(f"`{t}::parse`", G, f"{t}::parse", "baseline: uuid::Uuid::parse_str", "—")
+ratio("`DomainName::parse` (3 domains)", "identifiers: DomainName", "DomainName::parse",
+      "baseline: regex + len <= 253", "≤ 1.00×", limit=1.00)
+for t in ["Tpid", "PartnerId", "MsxOpportunityId", "EmailAddress", "CustomerId"]:
+    ratio(f"`{t}::parse`", f"identifiers: {t}", f"{t}::parse", "baseline: regex", "—")
+
+for f in ["submit (draft -> submitted)", "approve (under_review -> approved)",
+          "request_info (under_review -> partner_action_required)", "refused: submit under review"]:
+    absolute(f"CPOR command: {f}", "transitions: one CPOR command", f, "≤ 1 µs", 1000)
+for f in ["send_consent (added -> consent_pending)", "accept_consent (customer)",
+          "refused: cancel by the customer"]:
+    absolute(f"MCI command: {f}", "transitions: one MCI command", f, "≤ 1 µs", 1000)
+for f in ["eligible_tenant", "eligible_domain", "eligible_msx_variable_pay",
+          "not_eligible_3_reasons"]:
+    absolute(f"eligibility decision: {f}", "eligibility: one decision", f, "≤ 300 ns", 300)
+absolute("Customers page: 10,000 customers × 4 engagements", "eligibility: Customers page",
+         "10,000 customers x 4 engagements", "≤ 10 ms", 10e6)
+
+for n in ["1000", "100000", "1000000"]:
+    label = f"{int(n):,}"
+    ratio(f"`InMemoryStore` commit at {label} claims", "in-memory store: commit",
+          "InMemoryStore::commit", "baseline: Mutex<HashMap> insert-if-absent",
+          "≤ 1.5× at 1,000,000" if n == "1000000" else "(growth)", value=n,
+          limit=1.5 if n == "1000000" else None)
+for n in ["1000", "100000", "1000000"]:
+    label = f"{int(n):,}"
+    ratio(f"`InMemoryStore` holder lookup at {label} claims", "in-memory store: holder lookup",
+          "InMemoryStore::holder", "baseline: Mutex<HashMap> get", "(growth)", value=n)
+
+memory = root / "memory.json"
+if memory.exists():
+    m = json.loads(memory.read_text())
+    b = m["bytes_per_claim"]
+    rows.append((f"memory per typical claim, `InMemoryStore` at {m['claims']:,} claims",
+                 "none", f"{b:,.0f} bytes", "≤ 1,024 bytes", "met" if b <= 1024 else "**missed**"))
+else:
+    rows.append(("memory per typical claim", "none", "not run", "≤ 1,024 bytes", ""))
+
+print("| Measure | Baseline (its median) | Result: ratio (median) | Goal | |")
+print("|---|---|---|---|---|")
+for row in rows:
+    print("| " + " | ".join(row) + " |")
