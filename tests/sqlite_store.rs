@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use cpor::catalog::EngagementId;
 use cpor::store::{
-    CountedKey, Scope, SqliteStore, Store, StoreError, Stored, Synchronous, UniqueKey, Version,
-    Write,
+    Claim, CountedKey, ImportReport, Scope, SqliteStore, Store, StoreError, Stored, Synchronous,
+    UniqueKey, Version, Write,
 };
 use cpor::testing::{self, Failure};
 use cpor::{ClaimId, CustomerId, PartnerId};
@@ -89,6 +89,10 @@ impl Store for FileStore {
 
     fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
         self.store().commit(writes)
+    }
+
+    fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
+        self.store().import(claims)
     }
 
     fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
@@ -251,6 +255,11 @@ fn reopen_keeps_activity_claims_and_their_counts() {
 #[test]
 fn reopen_keeps_deadlines() {
     reopen_keeps(|f| testing::due_lists_deadlines_earliest_first(&f));
+}
+
+#[test]
+fn reopen_keeps_an_import_and_none_of_its_refusals() {
+    reopen_keeps(|f| testing::import_reports_each_claim(&f));
 }
 
 #[test]

@@ -9,7 +9,8 @@ use rusqlite::{
 };
 
 use super::{
-    Claim, CountedKey, Expect, Scope, Store, StoreError, Stored, UniqueKey, Version, Write,
+    Claim, CountedKey, Expect, ImportReport, Scope, Store, StoreError, Stored, UniqueKey, Version,
+    Write,
 };
 use crate::catalog::EngagementId;
 use crate::id::{ClaimId, CustomerId, PartnerId};
@@ -141,6 +142,15 @@ const SCHEMA_VERSION: i64 = 1;
 ///
 /// Any error rolls the transaction back: nothing is written.
 ///
+/// # Bulk import
+///
+/// An [`import`](Store::import) is **one** `BEGIN IMMEDIATE` transaction for the whole batch,
+/// and one durable commit at its end. Each claim runs in a `SAVEPOINT` of its own through the
+/// same statements as a one-write create (steps 1, 3 and 4 above): a claim the database
+/// refuses is rolled back to its savepoint, leaving no trace, and reported in the
+/// [`ImportReport`]; the batch goes on with the next claim. A back-end failure rolls the whole
+/// batch back.
+///
 /// # Schema
 ///
 /// - `claims(id, partner, engagement, customer, version, next_deadline, body)`: one row per
@@ -222,6 +232,11 @@ impl SqliteStore {
     fn setup(mut connection: Connection, synchronous: Synchronous) -> Result<Self, StoreError> {
         connection
             .pragma_update(None, "synchronous", synchronous.pragma())
+            .map_err(StoreError::backend)?;
+        // Savepoints (one per claim of an import) journal the pages they change; in memory,
+        // that journal is a copy in RAM rather than writes to a temporary file.
+        connection
+            .pragma_update(None, "temp_store", "MEMORY")
             .map_err(StoreError::backend)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
@@ -413,14 +428,14 @@ fn write_claims(tx: &Transaction<'_>, writes: &[Write]) -> Result<Vec<Planned>, 
         }
         let row = Row::of(&write.claim)?;
         match write.expect {
-            Expect::Absent => planned.push(create(tx, write, row)?),
+            Expect::Absent => planned.push(create(tx, &write.claim, row)?),
             Expect::Version(expected) => planned.push(update(tx, write, row, expected)?),
         }
     }
     Ok(planned)
 }
 
-fn create(tx: &Transaction<'_>, write: &Write, row: Row) -> Result<Planned, StoreError> {
+fn create(tx: &Transaction<'_>, claim: &Claim, row: Row) -> Result<Planned, StoreError> {
     let first = version_to(Version::FIRST)?;
     let inserted = tx
         .prepare_cached(
@@ -445,17 +460,15 @@ fn create(tx: &Transaction<'_>, write: &Write, row: Row) -> Result<Planned, Stor
             version: Version::FIRST,
             old_keys: Vec::new(),
             old_counted: None,
-            new: Some(new_holdings(&write.claim)?),
+            new: Some(new_holdings(claim)?),
         });
     }
     let (version, body): (i64, String) = tx
         .prepare_cached("SELECT version, body FROM claims WHERE id = ?1")
         .and_then(|mut s| s.query_row([&row.id], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(StoreError::backend)?;
-    if !claim_from(&body)?.same_content(&write.claim) {
-        return Err(StoreError::IdConflict {
-            claim: write.claim.id(),
-        });
+    if !claim_from(&body)?.same_content(claim) {
+        return Err(StoreError::IdConflict { claim: claim.id() });
     }
     Ok(Planned {
         id: row.id,
@@ -602,6 +615,24 @@ fn check_limits(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreEr
     Ok(())
 }
 
+/// One claim of an import, checked as a one-write commit would check it (a create: nothing
+/// to release), inside the batch's transaction.
+fn import_one(tx: &Transaction<'_>, claim: &Claim) -> Result<Version, StoreError> {
+    let planned = create(tx, claim, Row::of(claim)?)?;
+    let planned = std::slice::from_ref(&planned);
+    acquire(tx, planned)?;
+    check_limits(tx, planned)?;
+    Ok(planned.first().map_or(Version::FIRST, |p| p.version))
+}
+
+/// Runs a statement without parameters and rows (a savepoint's), from the statement cache.
+fn run(tx: &Transaction<'_>, sql: &str) -> Result<(), StoreError> {
+    tx.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(drop)
+        .map_err(StoreError::backend)
+}
+
 fn count_in(connection: &Connection, key: &str) -> Result<i64, StoreError> {
     connection
         .prepare_cached("SELECT COUNT(*) FROM counted WHERE key = ?1")
@@ -636,6 +667,35 @@ impl Store for SqliteStore {
         check_limits(&tx, &planned)?;
         tx.commit().map_err(StoreError::backend)?;
         Ok(planned.into_iter().map(|p| p.version).collect())
+    }
+
+    fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport::with_capacity(claims.len());
+        let mut connection = self.lock();
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::backend)?;
+        // Each claim in a savepoint of its own: a refused claim is rolled back to it, leaving
+        // no trace, and the batch goes on. A back-end failure drops `tx`, which rolls the
+        // whole batch back.
+        for claim in &claims {
+            let id = claim.id();
+            run(&tx, "SAVEPOINT import_claim")?;
+            match import_one(&tx, claim) {
+                Ok(version) => {
+                    run(&tx, "RELEASE import_claim")?;
+                    report.outcomes.push((id, Ok(version)));
+                }
+                Err(error @ StoreError::Backend { .. }) => return Err(error),
+                Err(refusal) => {
+                    run(&tx, "ROLLBACK TO import_claim")?;
+                    run(&tx, "RELEASE import_claim")?;
+                    report.outcomes.push((id, Err(refusal)));
+                }
+            }
+        }
+        tx.commit().map_err(StoreError::backend)?;
+        Ok(report)
     }
 
     fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {

@@ -1,0 +1,262 @@
+//! `SqliteStore` in a file (WAL), each figure beside its baseline in one run:
+//!
+//! - `sqlite commit (<synchronous>)`: a create of a typical claim through `Store::commit`,
+//!   beside a raw `rusqlite` one-row transaction (`BEGIN IMMEDIATE`; `INSERT` of the claim's
+//!   row, its JSON body serialized in the timed routine, into the same `claims` table of the
+//!   same schema; `COMMIT`) on a connection with the same settings (issue 6 target: ≤ 1.5×),
+//!   under `synchronous = FULL` (the store's default) and `NORMAL`;
+//! - `sqlite import`: bulk import throughput, in claims per second, of batches of 1,000 and
+//!   10,000 claims, under `FULL` (issue 6 target: ≥ 100,000 claims/s);
+//! - `sqlite commit growth`: the same commit at 1,000, 100,000 and 1,000,000 stored claims
+//!   (prefilled by `import`), under `NORMAL`, so that the disk's flush does not hide the
+//!   growth.
+//!
+//! Every database is a file in a directory of its own under the system's temporary
+//! directory, removed at the end. `CPOR_BENCH_QUICK=1` caps the prefills at 1,000 claims and
+//! shortens the measurements, so that the whole run takes seconds (CI). Run with
+//! `cargo bench --features sqlite --bench sqlite`.
+
+mod support;
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use cpor::Catalog;
+use cpor::store::{Claim, SqliteStore, Store, Synchronous, Write};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use rusqlite::{Connection, TransactionBehavior, params};
+
+/// Whether CI asked for a short run.
+fn quick() -> bool {
+    std::env::var("CPOR_BENCH_QUICK").is_ok_and(|v| v == "1")
+}
+
+/// The prefill sizes of the growth benchmark.
+fn growth_sizes() -> Vec<usize> {
+    if quick() {
+        vec![1_000]
+    } else {
+        vec![1_000, 100_000, 1_000_000]
+    }
+}
+
+/// The claims of one batch of a prefill or an import.
+const PREFILL_BATCH: usize = 10_000;
+
+/// A directory of its own under the system's temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "cpor-bench-sqlite-{}-{name}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.0.join("claims.db")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Makes typical claims (`support::draft`: 3 workloads, 2 contacts) with fresh numbers.
+struct Claims {
+    catalog: Catalog,
+    t0: DateTime<Utc>,
+    next: usize,
+}
+
+impl Claims {
+    fn new() -> Self {
+        Self {
+            catalog: Catalog::builtin(),
+            t0: Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+            next: 0,
+        }
+    }
+
+    fn one(&mut self) -> Claim {
+        let n = self.next;
+        self.next += 1;
+        support::draft(n, &support::admin(n), &self.catalog, self.t0).into()
+    }
+
+    fn batch(&mut self, size: usize) -> Vec<Claim> {
+        (0..size).map(|_| self.one()).collect()
+    }
+}
+
+fn sync_name(synchronous: Synchronous) -> &'static str {
+    match synchronous {
+        Synchronous::Off => "OFF",
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    }
+}
+
+/// Imports `size` fresh claims, in batches, all accepted.
+fn prefill(store: &SqliteStore, claims: &mut Claims, size: usize) {
+    let mut left = size;
+    while left > 0 {
+        let batch = left.min(PREFILL_BATCH);
+        let report = store.import(claims.batch(batch)).unwrap();
+        assert!(report.is_complete());
+        left -= batch;
+    }
+}
+
+/// The baseline: a bare connection to a database of the store's schema, with the same
+/// journal and synchronous settings, that inserts one claim row per transaction.
+struct Raw {
+    connection: Connection,
+}
+
+impl Raw {
+    const INSERT: &str =
+        "INSERT INTO claims (id, partner, engagement, customer, version, next_deadline, body)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)";
+
+    fn open(dir: &TempDir, synchronous: Synchronous) -> Self {
+        // The store creates the schema; then it is closed and only the bare connection writes.
+        drop(SqliteStore::open_with(dir.db(), synchronous).unwrap());
+        let connection = Connection::open(dir.db()).unwrap();
+        connection
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+            .unwrap();
+        connection
+            .pragma_update(None, "synchronous", sync_name(synchronous))
+            .unwrap();
+        Self { connection }
+    }
+
+    fn insert(&mut self, claim: &Claim) {
+        let body = serde_json::to_string(claim).unwrap();
+        let deadline = claim
+            .next_deadline()
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true));
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        tx.prepare_cached(Self::INSERT)
+            .unwrap()
+            .execute(params![
+                claim.id().to_string(),
+                i64::try_from(claim.partner().get()).unwrap(),
+                claim.engagement().as_str(),
+                claim.customer().to_string(),
+                deadline,
+                body,
+            ])
+            .unwrap();
+        tx.commit().unwrap();
+    }
+}
+
+fn commit_beside_raw(c: &mut Criterion) {
+    let mut claims = Claims::new();
+    for synchronous in [Synchronous::Full, Synchronous::Normal] {
+        let (raw_dir, store_dir) = (TempDir::new("raw"), TempDir::new("store"));
+        let mut raw = Raw::open(&raw_dir, synchronous);
+        let store = SqliteStore::open_with(store_dir.db(), synchronous).unwrap();
+        // Both start from the same 1,000 claims.
+        for claim in claims.batch(1_000) {
+            raw.insert(&claim);
+            store.commit(vec![Write::create(claim)]).unwrap();
+        }
+        let mut group = c.benchmark_group(format!("sqlite commit ({})", sync_name(synchronous)));
+        group.bench_function("raw rusqlite one-row transaction (baseline)", |b| {
+            b.iter_batched(
+                || claims.one(),
+                |claim| raw.insert(black_box(&claim)),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function("SqliteStore::commit (create)", |b| {
+            b.iter_batched(
+                || Write::create(claims.one()),
+                |write| black_box(store.commit(vec![write]).unwrap()),
+                BatchSize::SmallInput,
+            )
+        });
+        group.finish();
+    }
+}
+
+fn import(c: &mut Criterion) {
+    let mut claims = Claims::new();
+    let dir = TempDir::new("import");
+    let store = SqliteStore::open(dir.db()).unwrap();
+    let mut group = c.benchmark_group("sqlite import (FULL)");
+    group.sample_size(10);
+    for batch in [1_000, 10_000] {
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_function(format!("SqliteStore::import, batches of {batch}"), |b| {
+            b.iter_batched(
+                || claims.batch(batch),
+                |batch| {
+                    let report = store.import(batch).unwrap();
+                    assert!(report.is_complete());
+                    report
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+fn growth(c: &mut Criterion) {
+    let mut claims = Claims::new();
+    let mut group = c.benchmark_group("sqlite commit growth (NORMAL)");
+    for size in growth_sizes() {
+        let dir = TempDir::new("growth");
+        let store = SqliteStore::open_with(dir.db(), Synchronous::Normal).unwrap();
+        prefill(&store, &mut claims, size);
+        group.bench_function(
+            format!("SqliteStore::commit (create) at {size} claims"),
+            |b| {
+                b.iter_batched(
+                    || Write::create(claims.one()),
+                    |write| black_box(store.commit(vec![write]).unwrap()),
+                    BatchSize::SmallInput,
+                )
+            },
+        );
+        // Close the store before its file goes.
+        drop(store);
+    }
+    group.finish();
+}
+
+fn config() -> Criterion {
+    let criterion = Criterion::default().sample_size(30);
+    if quick() {
+        criterion
+            .warm_up_time(Duration::from_millis(200))
+            .measurement_time(Duration::from_millis(500))
+    } else {
+        criterion
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = commit_beside_raw, import, growth
+}
+criterion_main!(benches);
