@@ -66,11 +66,17 @@ impl Member {
 type Memberships = [Option<(u64, u8)>; 2];
 
 fn memberships(claim: &Claim) -> Memberships {
-    let listed = fingerprint(&claim.customer());
+    let customer = claim.customer();
+    let listed = fingerprint(&customer);
     if !claim.holds_anything() {
         return [Some((listed, LISTED)), None];
     }
-    let keyed = fingerprint(&claim.key_customer());
+    let key_customer = claim.key_customer();
+    let keyed = if key_customer == customer {
+        listed
+    } else {
+        fingerprint(&key_customer)
+    };
     if keyed == listed {
         [Some((listed, LISTED | HOLDS)), None]
     } else {
@@ -86,6 +92,8 @@ struct Planned {
     old: Option<Holdings>,
     /// The holdings of the new version; `None` for an idempotent create that changes nothing.
     new: Option<Holdings>,
+    /// Where the new version is indexed.
+    index: Memberships,
 }
 
 /// A stable 64-bit fingerprint (SipHash with fixed keys).
@@ -147,15 +155,20 @@ impl Inner {
     /// Whether no claim holds a key or counts towards a limit about `claim`'s customer, and the
     /// claim's own limit (if any) admits one claim: then `claim` can take its keys and its
     /// place without checking them one by one.
-    fn is_free_for(&self, claim: &Claim) -> bool {
+    fn is_free_for(&self, claim: &Claim, index: &Memberships) -> bool {
         let admits_one = claim
             .as_activity()
             .is_none_or(|a| a.max_active_per_customer() >= 1);
-        admits_one
-            && self
-                .customers
-                .get(&fingerprint(&claim.key_customer()))
-                .is_none_or(|members| members.iter().all(|m| m.flags & HOLDS == 0))
+        let held = index
+            .iter()
+            .flatten()
+            .filter(|(_, flags)| flags & HOLDS != 0)
+            .any(|(print, _)| {
+                self.customers
+                    .get(print)
+                    .is_some_and(|members| members.iter().any(|m| m.flags & HOLDS != 0))
+            });
+        admits_one && !held
     }
 
     /// The claim that holds `key`.
@@ -184,18 +197,22 @@ impl Inner {
             }
             let existing = self.claims.get(&id);
             let actual = existing.map(|s| s.version);
+            let index = memberships(&write.claim);
             match (write.expect, existing) {
                 (Expect::Absent, None) => planned.push(Planned {
                     id,
                     version: Version::FIRST,
                     old: None,
-                    new: Some(if writes.len() == 1 && self.is_free_for(&write.claim) {
-                        // Nothing about this customer is held or counted: the claim's
-                        // keys and limit cannot clash, so they need not be listed.
-                        Holdings::default()
-                    } else {
-                        write.claim.holdings()
-                    }),
+                    new: Some(
+                        if writes.len() == 1 && self.is_free_for(&write.claim, &index) {
+                            // Nothing about this customer is held or counted: the claim's
+                            // keys and limit cannot clash, so they need not be listed.
+                            Holdings::default()
+                        } else {
+                            write.claim.holdings()
+                        },
+                    ),
+                    index,
                 }),
                 (Expect::Absent, Some(stored)) => {
                     if !stored.claim.same_content(&write.claim) {
@@ -206,6 +223,7 @@ impl Inner {
                         version: stored.version,
                         old: None,
                         new: None,
+                        index,
                     });
                 }
                 (Expect::Version(expected), Some(stored)) if stored.version == expected => {
@@ -214,6 +232,7 @@ impl Inner {
                         version: expected.next(),
                         old: Some(stored.claim.holdings()),
                         new: Some(write.claim.holdings()),
+                        index,
                     });
                 }
                 (Expect::Version(expected), _) => {
@@ -308,7 +327,7 @@ impl Inner {
             let mut claim = write.claim;
             claim.shrink_to_fit();
             let id = p.id;
-            let new = memberships(&claim);
+            let new = p.index;
             let deadline = claim.next_deadline();
             match self.claims.get(&id) {
                 None => {
