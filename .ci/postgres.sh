@@ -10,11 +10,14 @@
 # long as the CI run.
 
 cpor_pg_bindir() {
-    local dir
-    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-    if [[ -n "$dir" && -x "$dir/initdb" && -x "$dir/pg_ctl" ]]; then
-        echo "$dir"
-    fi
+    # The newest version installed; none is an empty answer, not a failure.
+    local dir found=""
+    for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V); do
+        if [[ -x "$dir/initdb" && -x "$dir/pg_ctl" && -x "$dir/postgres" ]]; then
+            found=$dir
+        fi
+    done
+    echo "$found"
 }
 
 cpor_pg_stop() {
