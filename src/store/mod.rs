@@ -16,6 +16,8 @@
 
 mod claim;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -26,6 +28,8 @@ use serde::{Deserialize, Serialize};
 
 pub use claim::{Claim, CountedKey, Holdings, UniqueKey};
 pub use memory::InMemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{DEFAULT_MAX_CONNECTIONS, DEFAULT_SCHEMA, PgStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, Synchronous};
 

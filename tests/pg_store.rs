@@ -1,0 +1,537 @@
+//! `PgStore` against the store conformance suite (`cpor::testing`), case by case, each case in
+//! a fresh schema; two store instances on one schema, as two service instances would share a
+//! database; and the schema: versioned, migrated once, a newer version refused.
+//!
+//! The server comes from `CPOR_PG_URL` (a `postgresql://` URL or a `key=value` string). Unset,
+//! every test prints a note and passes without running, so that `cargo test --all-features`
+//! passes on a machine without PostgreSQL; set, a server that cannot be reached fails them.
+//! `.ci/run` starts a throwaway server and sets it.
+#![cfg(all(feature = "postgres", feature = "testing"))]
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+
+use chrono::{DateTime, Utc};
+use cpor::activity::{ActivityClaim, Nomination, add_customer};
+use cpor::catalog::EngagementId;
+use cpor::eligibility::InMemoryFacts;
+use cpor::store::{
+    Claim, CountedKey, ImportReport, PgStore, Scope, Store, StoreError, Stored, UniqueKey, Version,
+    Write,
+};
+use cpor::{ClaimId, CustomerId, PartnerId, Tpid};
+
+use common::mci::{company_contact, customer_contact, engagement};
+use common::{admin_of, catalog, claim_id, t0, text};
+
+/// The server's URL, or `None` (after a note on stderr) if `CPOR_PG_URL` is unset.
+fn pg_url(test: &str) -> Option<String> {
+    match std::env::var("CPOR_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("CPOR_PG_URL is unset: skipping the PostgreSQL test {test}");
+            None
+        }
+    }
+}
+
+/// Returns early from a test (it passes) when `CPOR_PG_URL` is unset.
+macro_rules! url_or_skip {
+    ($test:expr) => {
+        match pg_url($test) {
+            Some(url) => url,
+            None => return,
+        }
+    };
+}
+
+/// A schema name no other test uses, in this run or another.
+fn unique_schema() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("cpor_test_{}_{nanos}_{n}", std::process::id())
+}
+
+/// A raw connection, for what the store does not show.
+fn raw(url: &str) -> postgres::Client {
+    url.parse::<postgres::Config>()
+        .unwrap()
+        .connect(postgres::NoTls)
+        .unwrap()
+}
+
+/// A schema of its own, dropped (with everything in it) when the value is dropped.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Schema {
+    fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            name: unique_schema(),
+        }
+    }
+
+    fn store(&self) -> PgStore {
+        PgStore::connect_in_schema(&self.url, &self.name).unwrap()
+    }
+
+    fn client(&self) -> postgres::Client {
+        let mut client = raw(&self.url);
+        client
+            .batch_execute(&format!("SET search_path TO \"{}\"", self.name))
+            .unwrap();
+        client
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut client) = self
+            .url
+            .parse::<postgres::Config>()
+            .and_then(|c| c.connect(postgres::NoTls))
+        {
+            let _ =
+                client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name));
+        }
+    }
+}
+
+/// A `PgStore` in a fresh schema, which goes with it.
+struct Fresh {
+    store: Option<PgStore>,
+    _schema: Schema,
+}
+
+impl Fresh {
+    fn store(&self) -> &PgStore {
+        self.store.as_ref().unwrap()
+    }
+}
+
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        // Close the connections before the schema goes.
+        self.store = None;
+    }
+}
+
+/// The factory of the suite: a fresh store in a fresh schema for every case. Panics (failing
+/// the case) if `CPOR_PG_URL` is set and the server cannot be reached.
+fn fresh() -> Fresh {
+    let url = std::env::var("CPOR_PG_URL").unwrap();
+    let schema = Schema::new(&url);
+    Fresh {
+        store: Some(schema.store()),
+        _schema: schema,
+    }
+}
+
+/// Forwards every method, `import` included, to the store returned by `$get`.
+macro_rules! forward {
+    ($ty:ty, |$s:ident| $get:expr) => {
+        impl Store for $ty {
+            fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError> {
+                let $s = self;
+                $get.load(scope, id)
+            }
+
+            fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
+                let $s = self;
+                $get.commit(writes)
+            }
+
+            fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
+                let $s = self;
+                $get.import(claims)
+            }
+
+            fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
+                let $s = self;
+                $get.by_partner(partner)
+            }
+
+            fn by_partner_engagement(
+                &self,
+                partner: PartnerId,
+                engagement: &EngagementId,
+            ) -> Result<Vec<Stored>, StoreError> {
+                let $s = self;
+                $get.by_partner_engagement(partner, engagement)
+            }
+
+            fn by_customer(
+                &self,
+                scope: Scope,
+                customer: &CustomerId,
+            ) -> Result<Vec<Stored>, StoreError> {
+                let $s = self;
+                $get.by_customer(scope, customer)
+            }
+
+            fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
+                let $s = self;
+                $get.holder(key)
+            }
+
+            fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
+                let $s = self;
+                $get.count(key)
+            }
+
+            fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
+                let $s = self;
+                $get.due(now)
+            }
+        }
+    };
+}
+
+forward!(Fresh, |s| s.store());
+
+/// Each case as its own test, on a fresh schema. The factory expression returns from the
+/// generated test (which passes) when `CPOR_PG_URL` is unset.
+mod suite {
+    cpor::store_conformance_tests!({
+        if super::pg_url("conformance case").is_none() {
+            return Ok(());
+        }
+        super::fresh
+    });
+}
+
+// ---- Two service instances on one schema ----
+
+/// Two `PgStore`s on one schema, with connections of their own, taking calls in turn: what
+/// two service instances sharing a database do.
+struct TwoInstances {
+    stores: [PgStore; 2],
+    next: AtomicUsize,
+    _schema: Schema,
+}
+
+impl TwoInstances {
+    fn new(url: &str) -> Self {
+        let schema = Schema::new(url);
+        Self {
+            stores: [schema.store(), schema.store()],
+            next: AtomicUsize::new(0),
+            _schema: schema,
+        }
+    }
+
+    fn pick(&self) -> &PgStore {
+        &self.stores[self.next.fetch_add(1, Ordering::Relaxed) % 2]
+    }
+}
+
+forward!(TwoInstances, |s| s.pick());
+
+#[test]
+fn two_instances_keep_one_holder_per_key_under_races() {
+    let url = url_or_skip!("two_instances_keep_one_holder_per_key_under_races");
+    let factory = || TwoInstances::new(&url);
+    // The lost-update race of the suite takes 20 s in a debug build: the single-instance run
+    // covers the version check, which is the claim row's lock whichever instance writes.
+    cpor::testing::race_one_holder_per_key(&factory).unwrap();
+    cpor::testing::arbitration_moves_keys_in_one_commit(&factory).unwrap();
+    cpor::testing::counted_limit_of_two(&factory).unwrap();
+}
+
+/// The cap-2 engagement (TPID customers).
+const CAP_TWO: &str = "azure_migration_small_project";
+
+/// A new activity claim of `partner` adding TPID customer `tpid` to the cap-2 engagement.
+fn activity(id: u128, partner: PartnerId, tpid: u64) -> ActivityClaim {
+    let customer = CustomerId::Tpid(Tpid::new(tpid).unwrap());
+    let facts = InMemoryFacts::new()
+        .enrolled(partner, engagement(CAP_TWO))
+        .eligible(customer.clone(), engagement(CAP_TWO));
+    let nomination = Nomination {
+        name: text("Contoso engagement"),
+        partner,
+        customer,
+        customer_contact: customer_contact(),
+        company_contact: company_contact(),
+        mismatch_reason: None,
+        engagements: vec![(engagement(CAP_TWO), claim_id(id))],
+        hours: None,
+    };
+    add_customer(
+        &nomination,
+        &admin_of(partner),
+        t0(),
+        &catalog(),
+        &facts,
+        &[],
+    )
+    .unwrap()
+    .remove(0)
+    .claim
+}
+
+#[test]
+fn two_instances_share_a_cap_under_races() {
+    const THREADS: usize = 8;
+    const ROUNDS: u64 = 20;
+    let url = url_or_skip!("two_instances_share_a_cap_under_races");
+    let both = TwoInstances::new(&url);
+    for round in 0..ROUNDS {
+        let tpid = 500_000 + round;
+        // Each thread's partner location claims the same customer at once, half of them
+        // through each instance.
+        let claims: Vec<ActivityClaim> = (0..THREADS)
+            .map(|t| {
+                let partner = PartnerId::new(6_100_000 + t as u64).unwrap();
+                activity(u128::from(round) * 100 + t as u128 + 1, partner, tpid)
+            })
+            .collect();
+        let start = Barrier::new(THREADS);
+        let outcomes: Vec<Result<Vec<Version>, StoreError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = claims
+                .iter()
+                .enumerate()
+                .map(|(t, claim)| {
+                    let (store, start) = (&both.stores[t % 2], &start);
+                    scope.spawn(move || {
+                        start.wait();
+                        store.commit(vec![Write::create(claim.clone())])
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let won = outcomes.iter().filter(|o| o.is_ok()).count();
+        for outcome in &outcomes {
+            if let Err(e) = outcome {
+                assert_eq!(e.code(), "store.limit_reached", "round {round}: {e}");
+            }
+        }
+        assert_eq!(won, 2, "round {round}: {outcomes:?}");
+        let key = Claim::from(claims[0].clone()).holdings().counted.unwrap().0;
+        for store in &both.stores {
+            assert_eq!(store.count(&key).unwrap(), 2, "round {round}");
+        }
+        let stored = both.stores[1]
+            .by_customer(
+                Scope::Microsoft,
+                &CustomerId::Tpid(Tpid::new(tpid).unwrap()),
+            )
+            .unwrap();
+        assert_eq!(stored.len(), 2, "round {round}");
+    }
+}
+
+#[test]
+fn two_instances_see_each_others_commits() {
+    let url = url_or_skip!("two_instances_see_each_others_commits");
+    let both = TwoInstances::new(&url);
+    let partner = PartnerId::new(6_200_001).unwrap();
+    let claim = activity(1, partner, 600_001);
+    both.stores[0]
+        .commit(vec![Write::create(claim.clone())])
+        .unwrap();
+    let seen = both.stores[1].load(Scope::Microsoft, claim.id()).unwrap();
+    assert_eq!(seen.unwrap().version, Version::FIRST);
+    // A retried create through the other instance is idempotent.
+    assert_eq!(
+        both.stores[1]
+            .commit(vec![Write::create(claim.clone())])
+            .unwrap(),
+        [Version::FIRST]
+    );
+}
+
+// ---- The pool ----
+
+#[test]
+fn one_connection_serves_many_threads() {
+    const THREADS: usize = 8;
+    const CLAIMS: usize = 10;
+    let url = url_or_skip!("one_connection_serves_many_threads");
+    let schema = Schema::new(&url);
+    let store = PgStore::connect_with(&url, &schema.name, 1).unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let store = &store;
+            scope.spawn(move || {
+                let partner = PartnerId::new(6_400_000 + t as u64).unwrap();
+                for c in 0..CLAIMS {
+                    let n = (t * CLAIMS + c) as u128 + 1;
+                    let claim = activity(n, partner, 800_000 + n as u64);
+                    store.commit(vec![Write::create(claim.clone())]).unwrap();
+                    let loaded = store.load(Scope::Partner(partner), claim.id()).unwrap();
+                    assert_eq!(loaded.unwrap().version, Version::FIRST);
+                }
+                assert_eq!(store.by_partner(partner).unwrap().len(), CLAIMS);
+            });
+        }
+    });
+    assert!(
+        format!("{store:?}").contains("open_connections: 1"),
+        "{store:?}"
+    );
+}
+
+#[test]
+fn pg_store_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<PgStore>();
+}
+
+// ---- The schema ----
+
+#[test]
+fn a_new_schema_records_version_1() {
+    let url = url_or_skip!("a_new_schema_records_version_1");
+    let schema = Schema::new(&url);
+    drop(schema.store());
+    let versions: Vec<i64> = schema
+        .client()
+        .query("SELECT version FROM schema_version", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1]);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let url = url_or_skip!("a_newer_schema_is_refused");
+    let schema = Schema::new(&url);
+    drop(schema.store());
+    schema
+        .client()
+        .execute("UPDATE schema_version SET version = 2", &[])
+        .unwrap();
+
+    let err = PgStore::connect_in_schema(&url, &schema.name).unwrap_err();
+    assert_eq!(err.code(), "store.backend");
+    assert_eq!(
+        err.to_string(),
+        "storage back end failed: database schema version 2 is newer than the newest this \
+         build knows (1); upgrade the cpor crate to open it"
+    );
+    // Refusing changed nothing.
+    let version: i64 = schema
+        .client()
+        .query_one("SELECT version FROM schema_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, 2);
+}
+
+#[test]
+fn a_reconnected_store_keeps_its_claims_and_keys() {
+    let url = url_or_skip!("a_reconnected_store_keeps_its_claims_and_keys");
+    let schema = Schema::new(&url);
+    let first = Arc::new(schema.store());
+    let factory = {
+        let first = Arc::clone(&first);
+        move || Arc::clone(&first)
+    };
+    cpor::testing::counted_limit_of_two(&factory).unwrap();
+    let claims = first
+        .by_partner(PartnerId::new(4_512_345).unwrap())
+        .unwrap();
+    assert!(!claims.is_empty());
+    drop(factory);
+    drop(Arc::into_inner(first).unwrap());
+
+    // Migrating again changes nothing, and the keys and counts are still enforced.
+    let again = schema.store();
+    assert_eq!(
+        again
+            .by_partner(PartnerId::new(4_512_345).unwrap())
+            .unwrap(),
+        claims
+    );
+    for stored in &claims {
+        let holdings = stored.claim.holdings();
+        for key in holdings.unique {
+            assert_eq!(again.holder(&key).unwrap(), Some(stored.claim.id()));
+        }
+        if let Some((key, limit)) = holdings.counted {
+            assert!(again.count(&key).unwrap() <= limit);
+        }
+    }
+}
+
+#[test]
+fn concurrent_connects_migrate_once() {
+    let url = url_or_skip!("concurrent_connects_migrate_once");
+    let schema = Schema::new(&url);
+    let start = Barrier::new(4);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                start.wait();
+                drop(schema.store());
+            });
+        }
+    });
+    let versions: i64 = schema
+        .client()
+        .query_one("SELECT count(*) FROM schema_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(versions, 1);
+}
+
+#[test]
+fn a_bad_schema_name_is_refused() {
+    let url = url_or_skip!("a_bad_schema_name_is_refused");
+    for name in ["", &"x".repeat(64), "a\0b"] {
+        let err = PgStore::connect_in_schema(&url, name).unwrap_err();
+        assert_eq!(err.code(), "store.backend");
+        assert!(err.to_string().contains("is not valid"), "{err}");
+    }
+    // Quotes are quoted, not interpreted.
+    let schema = Schema {
+        url: url.clone(),
+        name: format!("{}\"; DROP TABLE x; --", unique_schema()),
+    };
+    let store = schema.store();
+    assert!(
+        store
+            .by_partner(PartnerId::new(4_512_345).unwrap())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_a_backend_error() {
+    let _ = url_or_skip!("an_unreachable_server_is_a_backend_error");
+    let err = PgStore::connect("host=/nonexistent/cpor-socket-dir user=postgres").unwrap_err();
+    assert_eq!(err.code(), "store.backend");
+}
+
+#[test]
+fn due_at_the_ends_of_time() {
+    let _ = url_or_skip!("due_at_the_ends_of_time");
+    let store = fresh();
+    assert_eq!(store.due(DateTime::<Utc>::MIN_UTC).unwrap(), []);
+    assert_eq!(store.due(DateTime::<Utc>::MAX_UTC).unwrap(), []);
+}
+
+#[test]
+fn deadlines_compare_to_the_nanosecond() {
+    let _ = url_or_skip!("deadlines_compare_to_the_nanosecond");
+    let store = fresh();
+    let claim = activity(1, PartnerId::new(6_300_001).unwrap(), 700_001);
+    let deadline = Claim::from(claim.clone()).next_deadline().unwrap();
+    store.commit(vec![Write::create(claim.clone())]).unwrap();
+    let just_before = deadline - chrono::Duration::nanoseconds(1);
+    assert_eq!(store.due(just_before).unwrap(), []);
+    assert_eq!(store.due(deadline).unwrap(), [claim.id()]);
+}
