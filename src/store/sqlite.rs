@@ -371,6 +371,8 @@ impl SqliteStore {
         connection
             .pragma_update(None, "cache_size", -65_536)
             .map_err(StoreError::backend)?;
+        // Room for the key inserts of every size (one statement per number of keys).
+        connection.set_prepared_statement_cache_capacity(64);
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(StoreError::backend)?;
@@ -747,13 +749,13 @@ fn release(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreError> 
 fn acquire(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreError> {
     for p in planned {
         let Some(new) = &p.new else { continue };
-        for (key, text) in &new.keys {
-            if p.old_keys.contains(text) {
-                continue;
-            }
-            if !insert_key(tx, text, &p.id)? {
-                return Err(key_held(tx, key, text));
-            }
+        let fresh: Vec<&(UniqueKey, String)> = new
+            .keys
+            .iter()
+            .filter(|(_, text)| !p.old_keys.contains(text))
+            .collect();
+        if !insert_keys(tx, fresh.iter().map(|(_, text)| text.as_str()), &p.id)? {
+            return Err(first_held(tx, fresh.into_iter(), &p.id));
         }
         if let Some((_, text, _)) = &new.counted
             && p.old_counted.as_ref() != Some(text)
@@ -783,13 +785,70 @@ fn check_limits(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreEr
     Ok(())
 }
 
-/// Inserts a key row unless the key is held: whether it was inserted. The key is the
-/// primary key of `keys`, so the database decides.
-fn insert_key(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<bool, StoreError> {
-    tx.prepare_cached("INSERT INTO keys (key, claim) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING")
-        .and_then(|mut s| s.execute([key, claim]))
-        .map(|inserted| inserted == 1)
+/// Inserts the key rows of one claim, in one statement, skipping every key already held:
+/// whether every row went in. The key is the primary key of `keys`, so the database decides.
+fn insert_keys<'k>(
+    tx: &Transaction<'_>,
+    keys: impl ExactSizeIterator<Item = &'k str> + Clone,
+    claim: &str,
+) -> Result<bool, StoreError> {
+    let n = keys.len();
+    if n == 0 {
+        return Ok(true);
+    }
+    let mut sql = String::from("INSERT INTO keys (key, claim) VALUES ");
+    for i in 1..=n {
+        let comma = if i == 1 { "" } else { ", " };
+        let _ = write!(
+            sql,
+            "{comma}(?{}, ?{})",
+            i.saturating_mul(2).saturating_sub(1),
+            i.saturating_mul(2)
+        );
+    }
+    sql.push_str(" ON CONFLICT (key) DO NOTHING");
+    tx.prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.execute(rusqlite::params_from_iter(
+                keys.flat_map(|key| [key, claim]),
+            ))
+        })
+        .map(|inserted| inserted == n)
         .map_err(StoreError::backend)
+}
+
+/// The refusal of keys of which [`insert_keys`] could not insert every row: the first key, in
+/// order, that another claim holds, or that comes again (as inserting them one by one would
+/// have found), naming its holder as the transaction sees it.
+fn first_held<'k>(
+    tx: &Transaction<'_>,
+    keys: impl Iterator<Item = &'k (UniqueKey, String)>,
+    claim: &str,
+) -> StoreError {
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, text) in keys {
+        let holder = tx
+            .prepare_cached("SELECT claim FROM keys WHERE key = ?1")
+            .and_then(|mut s| s.query_row([text], |r| r.get::<_, String>(0)).optional());
+        match holder {
+            Ok(Some(holder)) if holder != claim || seen.contains(&text.as_str()) => {
+                return match claim_id_from(&holder) {
+                    Ok(holder) => StoreError::KeyHeld {
+                        key: key.clone(),
+                        holder,
+                    },
+                    Err(error) => error,
+                };
+            }
+            Ok(_) => seen.push(text),
+            Err(error) => return StoreError::backend(error),
+        }
+    }
+    StoreError::backend(SqliteError::Corrupt {
+        what: "key table",
+        value: claim.to_owned(),
+        reason: "a key insert was refused, but no key is held".to_owned(),
+    })
 }
 
 fn delete_key(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
@@ -813,22 +872,6 @@ fn delete_counted(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), St
         .map_err(StoreError::backend)
 }
 
-/// The refusal of a key already held, naming its holder as the transaction sees it.
-fn key_held(tx: &Transaction<'_>, key: &UniqueKey, text: &str) -> StoreError {
-    let holder = tx
-        .prepare_cached("SELECT claim FROM keys WHERE key = ?1")
-        .and_then(|mut s| s.query_row([text], |r| r.get::<_, String>(0)))
-        .map_err(StoreError::backend)
-        .and_then(|holder| claim_id_from(&holder));
-    match holder {
-        Ok(holder) => StoreError::KeyHeld {
-            key: key.clone(),
-            holder,
-        },
-        Err(error) => error,
-    }
-}
-
 /// One claim of an import, checked as a one-write commit would check it (a create: nothing
 /// to release), inside the batch's transaction. A refused claim takes back the rows it wrote,
 /// by their primary keys, so that it leaves no trace.
@@ -844,12 +887,10 @@ fn import_one(
         return Ok(planned.version);
     };
     let id = planned.id.as_str();
-    for (i, (key, text)) in new.keys.iter().enumerate() {
-        if !insert_key(tx, text, id)? {
-            let refusal = key_held(tx, key, text);
-            undo_create(tx, id, new.keys.iter().take(i), None)?;
-            return Err(refusal);
-        }
+    if !insert_keys(tx, new.keys.iter().map(|(_, text)| text.as_str()), id)? {
+        let refusal = first_held(tx, new.keys.iter(), id);
+        undo_create(tx, id, new.keys.iter(), None)?;
+        return Err(refusal);
     }
     if let Some((key, text, limit)) = &new.counted {
         insert_counted(tx, text, id)?;
