@@ -1058,3 +1058,95 @@ impl Store for SqliteStore {
         Ok(due)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::{counted_text, key_text};
+    use crate::association::{AssociationKey, KeyUnit};
+    use crate::catalog::{EngagementId, WorkloadId};
+    use crate::id::{CustomerId, PartnerId, SubscriptionId, TenantId};
+    use crate::store::{CountedKey, UniqueKey};
+
+    const TENANT: &str = "0f0e0d0c-0b0a-4908-8706-050403020100";
+    const OTHER: &str = "1f0e0d0c-0b0a-4908-8706-050403020100";
+
+    fn association(engagement: &str, tenant: &str, unit: KeyUnit) -> AssociationKey {
+        AssociationKey {
+            engagement: EngagementId::parse(engagement).unwrap(),
+            tenant: TenantId::parse(tenant).unwrap(),
+            unit,
+        }
+    }
+
+    fn workload(id: &str) -> KeyUnit {
+        KeyUnit::Workload(WorkloadId::parse(id).unwrap())
+    }
+
+    #[test]
+    fn key_texts_are_compact_and_as_documented() {
+        let partner = PartnerId::new(4_512_345).unwrap();
+        let key = association("mws_usage", TENANT, workload("teams"));
+        assert_eq!(
+            key_text(&UniqueKey::OpenAssociation { partner, key }),
+            "o|4512345|mws_usage|0f0e0d0c0b0a49088706050403020100|w:teams"
+        );
+        let customer: CustomerId = "domain:contoso.com".parse().unwrap();
+        let engagement = EngagementId::parse("mci_pre_sales").unwrap();
+        assert_eq!(
+            key_text(&UniqueKey::OpenActivity {
+                partner,
+                engagement: engagement.clone(),
+                customer: customer.clone(),
+            }),
+            "c|4512345|mci_pre_sales|domain:contoso.com"
+        );
+        assert_eq!(
+            counted_text(&CountedKey {
+                engagement,
+                customer
+            }),
+            "mci_pre_sales|domain:contoso.com"
+        );
+    }
+
+    #[test]
+    fn different_keys_have_different_texts() {
+        let partners = [1, 4_512_345].map(|n| PartnerId::new(n).unwrap());
+        let subscription = SubscriptionId::parse(TENANT).unwrap();
+        let mut keys = Vec::new();
+        for engagement in ["mws_usage", "mws_usage.a", "bizapps"] {
+            for tenant in [TENANT, OTHER] {
+                for unit in [
+                    workload("teams"),
+                    workload("teams_phone"),
+                    KeyUnit::Subscription(subscription),
+                ] {
+                    let key = association(engagement, tenant, unit);
+                    keys.push(UniqueKey::Associated { key: key.clone() });
+                    for partner in partners {
+                        keys.push(UniqueKey::OpenAssociation {
+                            partner,
+                            key: key.clone(),
+                        });
+                    }
+                }
+                for customer in [format!("tenant:{tenant}"), "tpid:12".to_owned()] {
+                    for partner in partners {
+                        keys.push(UniqueKey::OpenActivity {
+                            partner,
+                            engagement: EngagementId::parse(engagement).unwrap(),
+                            customer: customer.parse().unwrap(),
+                        });
+                    }
+                }
+            }
+        }
+        // Some keys come twice (a TPID does not depend on the tenant).
+        let keys: BTreeSet<UniqueKey> = keys.into_iter().collect();
+        let texts: BTreeSet<String> = keys.iter().map(key_text).collect();
+        assert_eq!(texts.len(), keys.len());
+        assert!(texts.iter().all(|t| !t.contains(super::HELD_SEPARATOR)));
+    }
+}
