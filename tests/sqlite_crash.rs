@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Duration as TimeDelta;
 use cpor::association::{AssociationCommand, AssociationState};
-use cpor::store::{Claim, CountedKey, Scope, SqliteStore, Store, UniqueKey, Version, Write};
+use cpor::store::{Claim, CountedKey, Scope, SqliteStore, Store, Version, Write};
 use cpor::{AssociationClaim, ClaimId};
 
 use common::{admin, catalog, claim_id, mws_form, t0, text};
@@ -291,67 +291,59 @@ fn check(
         claims.insert(id, claim);
     }
 
-    // Every key row names a stored claim that holds that key.
-    let mut held: BTreeSet<(String, UniqueKey)> = BTreeSet::new();
-    let mut statement = conn.prepare("SELECT key, claim FROM unique_keys").unwrap();
-    let rows = statement
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+    // The key tables hold exactly what the claim rows list: every key and counted row names
+    // a stored claim that lists it.
+    let pairs = |sql: &str| -> BTreeSet<(String, String)> {
+        let mut statement = conn.prepare(sql).unwrap();
+        statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let listed: BTreeSet<(String, String)> = pairs("SELECT id, held_keys FROM claims")
+        .into_iter()
+        .flat_map(|(id, held)| {
+            held.split('\n')
+                .filter(|key| !key.is_empty())
+                .map(|key| (id.clone(), key.to_owned()))
+                .collect::<Vec<_>>()
         })
-        .unwrap();
-    for row in rows {
-        let (key, holder) = row.unwrap();
-        let key: UniqueKey = serde_json::from_str(&key).unwrap();
-        let claim = claims
-            .get(&holder)
-            .unwrap_or_else(|| panic!("key {key} is held by {holder}, which is not stored"));
-        assert!(
-            claim.holdings().unique.contains(&key),
-            "key {key} is held by {holder}, whose state does not hold it"
-        );
-        held.insert((holder, key));
-    }
-    let mut counted: BTreeSet<(String, CountedKey)> = BTreeSet::new();
-    let mut statement = conn.prepare("SELECT claim, key FROM counted").unwrap();
-    let rows = statement
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })
-        .unwrap();
-    for row in rows {
-        let (holder, key) = row.unwrap();
-        let key: CountedKey = serde_json::from_str(&key).unwrap();
-        let claim = claims
-            .get(&holder)
-            .unwrap_or_else(|| panic!("{key} counts {holder}, which is not stored"));
-        assert_eq!(
-            claim.holdings().counted.map(|(k, _)| k).as_ref(),
-            Some(&key),
-            "{key} counts {holder}, whose state does not count towards it"
-        );
-        counted.insert((holder, key));
-    }
+        .collect();
+    assert_eq!(pairs("SELECT claim, key FROM keys"), listed);
+    let counted = pairs("SELECT id, counted_key FROM claims WHERE counted_key IS NOT NULL");
+    assert_eq!(pairs("SELECT claim, key FROM counts"), counted);
 
-    // Every key every stored claim holds is in the tables.
+    // Every stored claim holds exactly the keys listed for it, each of which it is the holder
+    // of, and counts towards its counted key.
+    let mut holds = 0;
+    let mut counts: BTreeMap<CountedKey, u32> = BTreeMap::new();
     for (id, claim) in &claims {
         let holdings = claim.holdings();
         for key in holdings.unique {
-            assert!(
-                held.contains(&(id.clone(), key.clone())),
-                "claim {id} holds {key}, but the key is not recorded"
-            );
+            holds += 1;
             assert_eq!(
                 store.holder(&key).unwrap().map(|c| c.to_string()),
-                Some(id.clone())
+                Some(id.clone()),
+                "claim {id} holds {key}, but the key is not recorded as its"
             );
         }
         if let Some((key, _)) = holdings.counted {
-            assert!(
-                counted.contains(&(id.clone(), key.clone())),
-                "claim {id} counts towards {key}, but no row records it"
-            );
+            *counts.entry(key).or_default() += 1;
         }
     }
+    assert_eq!(
+        listed.len(),
+        holds,
+        "the key tables hold keys no claim holds"
+    );
+    for (key, n) in &counts {
+        assert_eq!(store.count(key).unwrap(), *n, "{key}");
+    }
+    assert_eq!(
+        counted.len(),
+        counts.values().map(|n| *n as usize).sum::<usize>()
+    );
     claims.len()
 }
 

@@ -2,6 +2,7 @@
 //! files, case by case; and its schema: claims survive a reopen, a newer schema is refused.
 #![cfg(all(feature = "sqlite", feature = "testing"))]
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -280,7 +281,7 @@ fn a_newer_schema_is_refused() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
-    conn.execute("UPDATE schema_version SET version = 2", [])
+    conn.execute("UPDATE schema_version SET version = 3", [])
         .unwrap();
     drop(conn);
 
@@ -288,19 +289,19 @@ fn a_newer_schema_is_refused() {
     assert_eq!(err.code(), "store.backend");
     assert_eq!(
         err.to_string(),
-        "storage back end failed: database schema version 2 is newer than the newest this \
-         build knows (1); upgrade the cpor crate to open it"
+        "storage back end failed: database schema version 3 is newer than the newest this \
+         build knows (2); upgrade the cpor crate to open it"
     );
     // Refusing changed nothing.
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
 }
 
 #[test]
-fn a_new_file_records_schema_version_1() {
+fn a_new_file_records_schema_version_2() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
@@ -311,7 +312,7 @@ fn a_new_file_records_schema_version_1() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [2]);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -323,4 +324,172 @@ fn due_at_the_ends_of_time() {
     let store = in_memory();
     assert_eq!(store.due(DateTime::<Utc>::MIN_UTC).unwrap(), []);
     assert_eq!(store.due(DateTime::<Utc>::MAX_UTC).unwrap(), []);
+}
+
+// ---- Migration from schema version 1 ----
+
+/// The schema of version 1, as cpor 0.1's `SqliteStore` created it.
+const SCHEMA_V1: &str = "CREATE TABLE schema_version (version INTEGER NOT NULL);
+    INSERT INTO schema_version (version) VALUES (1);
+    CREATE TABLE claims (
+        id TEXT PRIMARY KEY,
+        partner INTEGER NOT NULL,
+        engagement TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        next_deadline TEXT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX claims_partner_engagement ON claims (partner, engagement);
+    CREATE INDEX claims_customer ON claims (customer, partner);
+    CREATE INDEX claims_next_deadline ON claims (next_deadline, id)
+        WHERE next_deadline IS NOT NULL;
+    CREATE TABLE unique_keys (
+        key TEXT PRIMARY KEY,
+        claim TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX unique_keys_claim ON unique_keys (claim);
+    CREATE TABLE counted (
+        claim TEXT PRIMARY KEY,
+        key TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX counted_key ON counted (key);";
+
+/// Writes `stored` into a new version-1 file as version 1 wrote it: each claim's row, its
+/// keys and its counted place as JSON.
+fn write_v1(path: &Path, stored: &[Stored]) {
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+        .unwrap();
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch(SCHEMA_V1).unwrap();
+    for s in stored {
+        let claim = &s.claim;
+        let id = claim.id().to_string();
+        tx.execute(
+            "INSERT INTO claims (id, partner, engagement, customer, version, next_deadline, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            rusqlite::params![
+                id,
+                i64::try_from(claim.partner().get()).unwrap(),
+                claim.engagement().as_str(),
+                claim.customer().to_string(),
+                i64::try_from(s.version.get()).unwrap(),
+                claim
+                    .next_deadline()
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)),
+                serde_json::to_string(claim).unwrap(),
+            ],
+        )
+        .unwrap();
+        let holdings = claim.holdings();
+        for key in holdings.unique {
+            tx.execute(
+                "INSERT INTO unique_keys (key, claim) VALUES (?1, ?2)",
+                [serde_json::to_string(&key).unwrap(), id.clone()],
+            )
+            .unwrap();
+        }
+        if let Some((key, _)) = holdings.counted {
+            tx.execute(
+                "INSERT INTO counted (claim, key) VALUES (?1, ?2)",
+                [id.clone(), serde_json::to_string(&key).unwrap()],
+            )
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+/// Runs `case` on a store in a version-2 file, copies what it left into a version-1 file,
+/// opens that file (which migrates it) and checks that the migrated store shows exactly the
+/// same claims, keys, counts and deadlines, and still enforces its keys and limits.
+fn migration_keeps(case: fn(&dyn Fn() -> Arc<SqliteStore>) -> Result<(), Failure>) {
+    let made: Mutex<Vec<(TempDir, Arc<SqliteStore>)>> = Mutex::new(Vec::new());
+    let factory = || {
+        let dir = TempDir::new();
+        let store = Arc::new(SqliteStore::open(dir.db()).unwrap());
+        made.lock().unwrap().push((dir, Arc::clone(&store)));
+        store
+    };
+    case(&factory).unwrap();
+
+    for (dir, store) in made.into_inner().unwrap() {
+        let store = Arc::into_inner(store).unwrap();
+        let ids = ids_in(&dir.db());
+        assert!(!ids.is_empty(), "the case left no claims");
+        let before = snapshot(&store, &ids);
+        drop(store);
+
+        let v1 = TempDir::new();
+        write_v1(&v1.db(), &before.0);
+        let migrated = SqliteStore::open(v1.db()).unwrap();
+        assert_eq!(ids_in(&v1.db()), ids);
+        assert_eq!(snapshot(&migrated, &ids), before);
+
+        // The migrated file is version 2, without the tables of version 1, and the store
+        // refuses what the stored claims hold.
+        let conn = rusqlite::Connection::open(v1.db()).unwrap();
+        let version: i64 = conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+        let old_tables: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('unique_keys', 'counted')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old_tables, 0);
+        // Each claim row lists exactly the keys and the counted place the key tables record
+        // for it, so that its next update releases them.
+        let rows_of = |sql: &str| -> BTreeSet<(String, String)> {
+            conn.prepare(sql)
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let listed: BTreeSet<(String, String)> = rows_of("SELECT id, held_keys FROM claims")
+            .into_iter()
+            .flat_map(|(id, held)| {
+                held.split('\n')
+                    .filter(|k| !k.is_empty())
+                    .map(|k| (id.clone(), k.to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let keys = rows_of("SELECT claim, key FROM keys");
+        assert_eq!(listed, keys);
+        let held: usize = before
+            .0
+            .iter()
+            .map(|s| s.claim.holdings().unique.len())
+            .sum();
+        assert_eq!(keys.len(), held);
+        let counted = rows_of("SELECT id, counted_key FROM claims WHERE counted_key IS NOT NULL");
+        assert_eq!(counted, rows_of("SELECT claim, key FROM counts"));
+        let counting = before
+            .0
+            .iter()
+            .filter(|s| s.claim.holdings().counted.is_some());
+        assert_eq!(counted.len(), counting.count());
+    }
+}
+
+#[test]
+fn a_version_1_file_is_migrated_with_its_association_claims_and_keys() {
+    migration_keeps(|f| testing::arbitration_moves_keys_in_one_commit(&f));
+}
+
+#[test]
+fn a_version_1_file_is_migrated_with_its_activity_claims_and_counts() {
+    migration_keeps(|f| testing::counted_limit_of_two(&f));
+}
+
+#[test]
+fn a_version_1_file_is_migrated_with_its_deadlines() {
+    migration_keeps(|f| testing::due_lists_deadlines_earliest_first(&f));
 }

@@ -1,17 +1,17 @@
 //! A [`Store`] over SQLite (feature `sqlite`), through `rusqlite` with SQLite bundled.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
-use rusqlite::{
-    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{
     Claim, CountedKey, Expect, ImportReport, Scope, Store, StoreError, Stored, UniqueKey, Version,
     Write,
 };
+use crate::association::{AssociationKey, KeyUnit};
 use crate::catalog::EngagementId;
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
@@ -64,11 +64,8 @@ enum SqliteError {
     },
 }
 
-/// The schema, one migration per version: entry `n` takes the database from version `n` to
-/// version `n + 1`.
-const MIGRATIONS: &[&str] = &[
-    // Version 1.
-    "CREATE TABLE claims (
+/// Version 1 of the schema: keys as JSON, each key table with a secondary index on its claim.
+const SCHEMA_V1: &str = "CREATE TABLE claims (
         id TEXT PRIMARY KEY,
         partner INTEGER NOT NULL,
         engagement TEXT NOT NULL,
@@ -90,11 +87,92 @@ const MIGRATIONS: &[&str] = &[
         claim TEXT PRIMARY KEY,
         key TEXT NOT NULL
     ) WITHOUT ROWID;
-    CREATE INDEX counted_key ON counted (key);",
-];
+    CREATE INDEX counted_key ON counted (key);";
+
+/// The tables of version 2 (the `claims` table gains its `held_keys` and `counted_key`
+/// columns): keys in their compact text form, one B-tree each, no secondary index.
+const SCHEMA_V2_TABLES: &str = "ALTER TABLE claims ADD COLUMN held_keys TEXT NOT NULL DEFAULT '';
+    ALTER TABLE claims ADD COLUMN counted_key TEXT NULL;
+    CREATE TABLE keys (
+        key TEXT PRIMARY KEY,
+        claim TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE counts (
+        key TEXT NOT NULL,
+        claim TEXT NOT NULL,
+        PRIMARY KEY (key, claim)
+    ) WITHOUT ROWID;";
+
+/// One step of the schema, inside the migration's transaction.
+type Migration = fn(&Transaction<'_>) -> Result<(), StoreError>;
+
+/// The schema, one migration per version: entry `n` takes the database from version `n` to
+/// version `n + 1`.
+const MIGRATIONS: &[Migration] = &[create_v1, v1_to_v2];
 
 /// The newest schema version this build knows.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Version 1: the tables, empty.
+fn create_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(SCHEMA_V1).map_err(StoreError::backend)
+}
+
+/// Version 1 to 2: every key row of version 1 (JSON) moves to the new tables in its compact
+/// form, and onto its claim's row; then the old tables go. The new primary keys check the
+/// keys again as they go in.
+fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(SCHEMA_V2_TABLES)
+        .map_err(StoreError::backend)?;
+    let old_keys = tx
+        .prepare("SELECT claim, key FROM unique_keys ORDER BY claim, key")
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(StoreError::backend)?;
+    let mut held: Vec<(String, String)> = Vec::new();
+    for (claim, json_key) in old_keys {
+        let key: UniqueKey =
+            serde_json::from_str(&json_key).map_err(|e| corrupt("key", &json_key, &e))?;
+        let text = key_text(&key);
+        tx.prepare_cached("INSERT INTO keys (key, claim) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute([&text, &claim]))
+            .map_err(StoreError::backend)?;
+        match held.last_mut() {
+            Some((holder, keys)) if *holder == claim => {
+                keys.push(HELD_SEPARATOR);
+                keys.push_str(&text);
+            }
+            _ => held.push((claim, text)),
+        }
+    }
+    for (claim, keys) in held {
+        tx.prepare_cached("UPDATE claims SET held_keys = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute([&claim, &keys]))
+            .map_err(StoreError::backend)?;
+    }
+    let old_counted = tx
+        .prepare("SELECT claim, key FROM counted")
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(StoreError::backend)?;
+    for (claim, json_key) in old_counted {
+        let key: CountedKey =
+            serde_json::from_str(&json_key).map_err(|e| corrupt("counted key", &json_key, &e))?;
+        let text = counted_text(&key);
+        tx.prepare_cached("INSERT INTO counts (key, claim) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute([&text, &claim]))
+            .map_err(StoreError::backend)?;
+        tx.prepare_cached("UPDATE claims SET counted_key = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute([&claim, &text]))
+            .map_err(StoreError::backend)?;
+    }
+    tx.execute_batch("DROP TABLE unique_keys; DROP TABLE counted;")
+        .map_err(StoreError::backend)
+}
 
 /// A [`Store`] over one SQLite database, in a file or in memory (feature `sqlite`).
 ///
@@ -133,10 +211,11 @@ const SCHEMA_VERSION: i64 = 1;
 /// 2. every write releases the uniqueness keys and the counted place its old version held and
 ///    its new version no longer holds (releases of the whole commit come first, so a key one
 ///    write releases may go to another);
-/// 3. every write inserts the keys it newly holds: the key is the primary key of
-///    `unique_keys`, so a key already held fails the insert, and the commit fails with
-///    [`StoreError::KeyHeld`] naming the holder read in the same transaction;
-/// 4. every newly counted place is checked with a `COUNT` over `counted`, after all the
+/// 3. every write inserts the keys it newly holds: the key is the primary key of `keys`, so
+///    the insert (`ON CONFLICT DO NOTHING`) of a key already held changes no row, and the
+///    commit fails with [`StoreError::KeyHeld`] naming the holder read in the same
+///    transaction;
+/// 4. every newly counted place is checked with a `COUNT` over `counts`, after all the
 ///    writes of the commit, and the commit fails with [`StoreError::LimitReached`] if it is
 ///    over the limit.
 ///
@@ -145,33 +224,44 @@ const SCHEMA_VERSION: i64 = 1;
 /// # Bulk import
 ///
 /// An [`import`](Store::import) is **one** `BEGIN IMMEDIATE` transaction for the whole batch,
-/// and one durable commit at its end. Each claim runs in a `SAVEPOINT` of its own through the
-/// same statements as a one-write create (steps 1, 3 and 4 above): a claim the database
-/// refuses is rolled back to its savepoint, leaving no trace, and reported in the
-/// [`ImportReport`]; the batch goes on with the next claim. A back-end failure rolls the whole
-/// batch back.
+/// and one durable commit at its end. Each claim goes through the same statements as a
+/// one-write create (steps 1, 3 and 4 above), in order: its row, then its keys, then its
+/// counted place. A claim the database refuses (a key already held, a limit reached) takes
+/// back the rows it wrote, deleting them by their primary keys, so that it leaves no trace;
+/// it is reported in the [`ImportReport`] and the batch goes on with the next claim. A
+/// back-end failure rolls the whole batch back.
 ///
 /// # Schema
 ///
-/// - `claims(id, partner, engagement, customer, version, next_deadline, body)`: one row per
-///   claim, its body as JSON, with indexes on `(partner, engagement)` (which also serves
-///   queries by partner alone), `(customer, partner)` and `next_deadline`. Customers are
-///   stored in their canonical text form; deadlines as RFC 3339 UTC text with nanoseconds,
-///   which sorts in time order (a deadline outside the years 0 to 9999 cannot be stored: its
-///   commit fails with [`StoreError::Backend`]).
-/// - `unique_keys(key PRIMARY KEY, claim)`: the holder of each uniqueness key held.
-/// - `counted(claim PRIMARY KEY, key)`: the counted key each active claim counts towards; a
-///   count is the number of its rows, so it can never drift from the claims.
+/// Version 2 (a file of version 1 is migrated when it is opened):
+///
+/// - `claims(id, partner, engagement, customer, version, next_deadline, body, held_keys,
+///   counted_key)`: one row per claim, its body as JSON, with indexes on
+///   `(partner, engagement)` (which also serves queries by partner alone),
+///   `(customer, partner)` and `next_deadline`. Customers are stored in their canonical text
+///   form; deadlines as RFC 3339 UTC text with nanoseconds, which sorts in time order (a
+///   deadline outside the years 0 to 9999 cannot be stored: its commit fails with
+///   [`StoreError::Backend`]). `held_keys` lists the keys the claim holds (one per line) and
+///   `counted_key` the counted key it counts towards, so that an update releases them by
+///   their primary keys.
+/// - `keys(key PRIMARY KEY, claim) WITHOUT ROWID`: the holder of each uniqueness key held.
+/// - `counts(key, claim, PRIMARY KEY (key, claim)) WITHOUT ROWID`: the counted key each
+///   active claim counts towards; a count is the number of its rows, so it can never drift
+///   from the claims.
 /// - `schema_version(version)`: the schema's version, migrated on open. A database of a newer
 ///   version than this build knows is refused.
 ///
-/// Keys are stored as their JSON serialization, which is unambiguous.
+/// Keys are stored in a compact text form that is unambiguous, such as
+/// `o|4512345|<engagement>|<tenant, 32 hexadecimal digits>|w:<workload>` for an open
+/// association (version 1 stored them as JSON, about three times as long, and indexed them a
+/// second time by claim).
 ///
 /// # Concurrency
 ///
 /// One connection behind a mutex: commits and queries run one at a time within a process.
 /// Other processes that open the same file wait for its lock for up to five seconds. Files
-/// use the WAL journal.
+/// use the WAL journal. The connection keeps a page cache of up to 64 MiB, allocated as it is
+/// used.
 #[derive(Debug)]
 pub struct SqliteStore {
     connection: Mutex<Connection>,
@@ -181,17 +271,54 @@ pub struct SqliteStore {
 struct Planned {
     id: String,
     version: Version,
-    /// The keys the stored version held (JSON), for an update.
+    /// The keys the stored version held (compact text), for an update.
     old_keys: Vec<String>,
-    /// The counted key the stored version counted towards (JSON), for an update.
+    /// The counted key the stored version counted towards (compact text), for an update.
     old_counted: Option<String>,
     /// The keys and counted place of the new version; `None` for an idempotent create.
     new: Option<NewHoldings>,
 }
 
+/// What a claim holds, each key beside its compact text.
 struct NewHoldings {
     keys: Vec<(UniqueKey, String)>,
     counted: Option<(CountedKey, String, u32)>,
+}
+
+impl NewHoldings {
+    fn of(claim: &Claim) -> Self {
+        let holdings = claim.holdings();
+        let keys = holdings
+            .unique
+            .into_iter()
+            .map(|key| {
+                let text = key_text(&key);
+                (key, text)
+            })
+            .collect();
+        let counted = holdings.counted.map(|(key, limit)| {
+            let text = counted_text(&key);
+            (key, text, limit)
+        });
+        Self { keys, counted }
+    }
+
+    /// The claim row's `held_keys` column.
+    fn held_column(&self) -> String {
+        let mut held = String::new();
+        for (_, text) in &self.keys {
+            if !held.is_empty() {
+                held.push(HELD_SEPARATOR);
+            }
+            held.push_str(text);
+        }
+        held
+    }
+
+    /// The claim row's `counted_key` column.
+    fn counted_column(&self) -> Option<&str> {
+        self.counted.as_ref().map(|(_, text, _)| text.as_str())
+    }
 }
 
 impl SqliteStore {
@@ -233,11 +360,19 @@ impl SqliteStore {
         connection
             .pragma_update(None, "synchronous", synchronous.pragma())
             .map_err(StoreError::backend)?;
-        // Savepoints (one per claim of an import) journal the pages they change; in memory,
-        // that journal is a copy in RAM rather than writes to a temporary file.
+        // Temporary tables and statement journals in RAM rather than in temporary files.
         connection
             .pragma_update(None, "temp_store", "MEMORY")
             .map_err(StoreError::backend)?;
+        // A page cache of up to 64 MiB (the default is 2 MiB): a batch of an import changes
+        // pages all over the indexes, and a cache that overflows writes its pages to the WAL
+        // before the commit, some of them more than once. It is only a cap: pages are
+        // allocated as they are read or written. Durability is the `synchronous` setting's.
+        connection
+            .pragma_update(None, "cache_size", -65_536)
+            .map_err(StoreError::backend)?;
+        // Room for the key inserts of every size (one statement per number of keys).
+        connection.set_prepared_statement_cache_capacity(64);
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(StoreError::backend)?;
@@ -300,7 +435,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     if found < SCHEMA_VERSION {
         let done = usize::try_from(found).unwrap_or(0);
         for migration in MIGRATIONS.iter().skip(done) {
-            tx.execute_batch(migration).map_err(StoreError::backend)?;
+            migration(&tx)?;
         }
         tx.execute("DELETE FROM schema_version", [])
             .map_err(StoreError::backend)?;
@@ -315,8 +450,62 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 
 // ---- Conversions between values and columns ----
 
-fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(StoreError::backend)
+/// Separates the keys of a claim row's `held_keys` column; no key text contains it.
+const HELD_SEPARATOR: char = '\n';
+
+/// The compact text of a uniqueness key, the primary key of `keys`.
+///
+/// A tag for the kind of key, then its fields separated by `|`, a fixed number for each tag.
+/// No field but the last can contain `|` (engagement and workload IDs are catalog keys of
+/// lowercase letters, digits, `_`, `-` and `.`; partner IDs are digits; GUIDs are written as
+/// 32 lowercase hexadecimal digits), so different keys have different texts. No field contains
+/// [`HELD_SEPARATOR`] (customer IDs are in their canonical `kind:value` form, of validated
+/// values).
+///
+/// - `a|<engagement>|<tenant>|w:<workload>` or `a|<engagement>|<tenant>|s:<subscription>`:
+///   [`UniqueKey::Associated`];
+/// - `o|<partner>|<engagement>|<tenant>|w:<workload>` (or `s:`):
+///   [`UniqueKey::OpenAssociation`];
+/// - `c|<partner>|<engagement>|<customer>`: [`UniqueKey::OpenActivity`].
+fn key_text(key: &UniqueKey) -> String {
+    let mut text = String::with_capacity(96);
+    // Writing to a `String` cannot fail.
+    let _ = match key {
+        UniqueKey::Associated { key } => {
+            text.push_str("a|");
+            write_association_key(&mut text, key)
+        }
+        UniqueKey::OpenAssociation { partner, key } => {
+            write!(text, "o|{partner}|").and_then(|()| write_association_key(&mut text, key))
+        }
+        UniqueKey::OpenActivity {
+            partner,
+            engagement,
+            customer,
+        } => write!(text, "c|{partner}|{engagement}|{customer}"),
+    };
+    text
+}
+
+fn write_association_key(text: &mut String, key: &AssociationKey) -> std::fmt::Result {
+    write!(
+        text,
+        "{}|{}|",
+        key.engagement,
+        key.tenant.as_uuid().simple()
+    )?;
+    match &key.unit {
+        KeyUnit::Workload(workload) => write!(text, "w:{workload}"),
+        KeyUnit::Subscription(subscription) => {
+            write!(text, "s:{}", subscription.as_uuid().simple())
+        }
+    }
+}
+
+/// The compact text of a counted key, the first column of `counts`: `<engagement>|<customer>`
+/// (the engagement cannot contain `|`, see [`key_text`]).
+fn counted_text(key: &CountedKey) -> String {
+    format!("{}|{}", key.engagement, key.customer)
 }
 
 fn claim_from(body: &str) -> Result<Claim, StoreError> {
@@ -371,49 +560,40 @@ fn timestamp(t: DateTime<Utc>) -> Result<String, StoreError> {
     }
 }
 
-/// The columns of a claim row, derived from the claim.
-struct Row {
+/// The columns of a claim row, derived from the claim; the body is JSON serialized into a
+/// buffer the caller reuses from claim to claim.
+struct Row<'a> {
     id: String,
     partner: i64,
-    engagement: String,
+    engagement: &'a str,
     customer: String,
     next_deadline: Option<String>,
-    body: String,
+    body: &'a str,
 }
 
-impl Row {
-    fn of(claim: &Claim) -> Result<Self, StoreError> {
+impl<'a> Row<'a> {
+    fn of(claim: &'a Claim, buffer: &'a mut Vec<u8>) -> Result<Self, StoreError> {
+        buffer.clear();
+        serde_json::to_writer(&mut *buffer, claim).map_err(StoreError::backend)?;
+        let buffer: &'a Vec<u8> = buffer;
         Ok(Self {
             id: claim.id().to_string(),
             partner: partner_to(claim.partner())?,
-            engagement: claim.engagement().as_str().to_owned(),
+            engagement: claim.engagement().as_str(),
             customer: claim.customer().to_string(),
             next_deadline: claim.next_deadline().map(timestamp).transpose()?,
-            body: json(claim)?,
+            body: std::str::from_utf8(buffer).map_err(StoreError::backend)?,
         })
     }
 }
 
-fn new_holdings(claim: &Claim) -> Result<NewHoldings, StoreError> {
-    let holdings = claim.holdings();
-    let mut keys = Vec::with_capacity(holdings.unique.len());
-    for key in holdings.unique {
-        let text = json(&key)?;
-        keys.push((key, text));
-    }
-    let counted = match holdings.counted {
-        Some((key, limit)) => {
-            let text = json(&key)?;
-            Some((key, text, limit))
-        }
-        None => None,
-    };
-    Ok(NewHoldings { keys, counted })
-}
-
-/// Whether a statement failed on a `UNIQUE` or `PRIMARY KEY` constraint.
-fn is_constraint(error: &rusqlite::Error) -> bool {
-    error.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+/// The keys of a claim row's `held_keys` column.
+fn held_keys(column: &str) -> Vec<String> {
+    column
+        .split(HELD_SEPARATOR)
+        .filter(|key| !key.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 // ---- The commit, inside its transaction ----
@@ -421,26 +601,29 @@ fn is_constraint(error: &rusqlite::Error) -> bool {
 /// Step 1 of a commit: the conditional write of each claim, in order.
 fn write_claims(tx: &Transaction<'_>, writes: &[Write]) -> Result<Vec<Planned>, StoreError> {
     let mut planned = Vec::with_capacity(writes.len());
+    let mut buffer = Vec::new();
     for (i, write) in writes.iter().enumerate() {
         let claim_id = write.claim.id();
         if writes.iter().take(i).any(|w| w.claim.id() == claim_id) {
             return Err(StoreError::DuplicateWrite { claim: claim_id });
         }
-        let row = Row::of(&write.claim)?;
+        let row = Row::of(&write.claim, &mut buffer)?;
         match write.expect {
-            Expect::Absent => planned.push(create(tx, &write.claim, row)?),
-            Expect::Version(expected) => planned.push(update(tx, write, row, expected)?),
+            Expect::Absent => planned.push(create(tx, &write.claim, &row)?),
+            Expect::Version(expected) => planned.push(update(tx, write, &row, expected)?),
         }
     }
     Ok(planned)
 }
 
-fn create(tx: &Transaction<'_>, claim: &Claim, row: Row) -> Result<Planned, StoreError> {
+fn create(tx: &Transaction<'_>, claim: &Claim, row: &Row<'_>) -> Result<Planned, StoreError> {
     let first = version_to(Version::FIRST)?;
+    let new = NewHoldings::of(claim);
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO claims (id, partner, engagement, customer, version, next_deadline, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO claims (id, partner, engagement, customer, version, next_deadline, body,
+                 held_keys, counted_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -451,16 +634,18 @@ fn create(tx: &Transaction<'_>, claim: &Claim, row: Row) -> Result<Planned, Stor
                 first,
                 row.next_deadline,
                 row.body,
+                new.held_column(),
+                new.counted_column(),
             ])
         })
         .map_err(StoreError::backend)?;
     if inserted == 1 {
         return Ok(Planned {
-            id: row.id,
+            id: row.id.clone(),
             version: Version::FIRST,
             old_keys: Vec::new(),
             old_counted: None,
-            new: Some(new_holdings(claim)?),
+            new: Some(new),
         });
     }
     let (version, body): (i64, String) = tx
@@ -471,7 +656,7 @@ fn create(tx: &Transaction<'_>, claim: &Claim, row: Row) -> Result<Planned, Stor
         return Err(StoreError::IdConflict { claim: claim.id() });
     }
     Ok(Planned {
-        id: row.id,
+        id: row.id.clone(),
         version: version_from(version)?,
         old_keys: Vec::new(),
         old_counted: None,
@@ -482,15 +667,37 @@ fn create(tx: &Transaction<'_>, claim: &Claim, row: Row) -> Result<Planned, Stor
 fn update(
     tx: &Transaction<'_>,
     write: &Write,
-    row: Row,
+    row: &Row<'_>,
     expected: Version,
 ) -> Result<Planned, StoreError> {
     let next = expected.next();
     let (next_n, expected_n) = (version_to(next)?, version_to(expected)?);
+    // What the stored version holds, read before it is replaced.
+    let stored: Option<(i64, String, Option<String>)> = tx
+        .prepare_cached("SELECT version, held_keys, counted_key FROM claims WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row([&row.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+        })
+        .map_err(StoreError::backend)?;
+    let conflict = |actual: Option<i64>| -> StoreError {
+        match actual.map(version_from).transpose() {
+            Ok(actual) => StoreError::Conflict {
+                claim: write.claim.id(),
+                expected: Some(expected),
+                actual,
+            },
+            Err(error) => error,
+        }
+    };
+    let Some((actual, old_held, old_counted)) = stored else {
+        return Err(conflict(None));
+    };
+    let new = NewHoldings::of(&write.claim);
     let updated = tx
         .prepare_cached(
             "UPDATE claims SET partner = ?2, engagement = ?3, customer = ?4, version = ?5,
-                 next_deadline = ?6, body = ?7
+                 next_deadline = ?6, body = ?7, held_keys = ?9, counted_key = ?10
              WHERE id = ?1 AND version = ?8",
         )
         .and_then(|mut s| {
@@ -503,37 +710,20 @@ fn update(
                 row.next_deadline,
                 row.body,
                 expected_n,
+                new.held_column(),
+                new.counted_column(),
             ])
         })
         .map_err(StoreError::backend)?;
     if updated != 1 {
-        let actual: Option<i64> = tx
-            .prepare_cached("SELECT version FROM claims WHERE id = ?1")
-            .and_then(|mut s| s.query_row([&row.id], |r| r.get(0)).optional())
-            .map_err(StoreError::backend)?;
-        return Err(StoreError::Conflict {
-            claim: write.claim.id(),
-            expected: Some(expected),
-            actual: actual.map(version_from).transpose()?,
-        });
+        return Err(conflict(Some(actual)));
     }
-    let old_keys = tx
-        .prepare_cached("SELECT key FROM unique_keys WHERE claim = ?1")
-        .and_then(|mut s| {
-            s.query_map([&row.id], |r| r.get::<_, String>(0))?
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(StoreError::backend)?;
-    let old_counted = tx
-        .prepare_cached("SELECT key FROM counted WHERE claim = ?1")
-        .and_then(|mut s| s.query_row([&row.id], |r| r.get::<_, String>(0)).optional())
-        .map_err(StoreError::backend)?;
     Ok(Planned {
-        id: row.id,
+        id: row.id.clone(),
         version: next,
-        old_keys,
+        old_keys: held_keys(&old_held),
         old_counted,
-        new: Some(new_holdings(&write.claim)?),
+        new: Some(new),
     })
 }
 
@@ -543,16 +733,13 @@ fn release(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreError> 
         let Some(new) = &p.new else { continue };
         for old in &p.old_keys {
             if !new.keys.iter().any(|(_, key)| key == old) {
-                tx.prepare_cached("DELETE FROM unique_keys WHERE claim = ?1 AND key = ?2")
-                    .and_then(|mut s| s.execute([&p.id, old]))
-                    .map_err(StoreError::backend)?;
+                delete_key(tx, old, &p.id)?;
             }
         }
-        let new_counted = new.counted.as_ref().map(|(_, key, _)| key);
-        if p.old_counted.is_some() && p.old_counted.as_ref() != new_counted {
-            tx.prepare_cached("DELETE FROM counted WHERE claim = ?1")
-                .and_then(|mut s| s.execute([&p.id]))
-                .map_err(StoreError::backend)?;
+        if let Some(old) = &p.old_counted
+            && new.counted_column() != Some(old.as_str())
+        {
+            delete_counted(tx, old, &p.id)?;
         }
     }
     Ok(())
@@ -562,34 +749,18 @@ fn release(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreError> 
 fn acquire(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreError> {
     for p in planned {
         let Some(new) = &p.new else { continue };
-        for (key, text) in &new.keys {
-            if p.old_keys.contains(text) {
-                continue;
-            }
-            let inserted = tx
-                .prepare_cached("INSERT INTO unique_keys (key, claim) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute([text, &p.id]));
-            match inserted {
-                Ok(_) => {}
-                Err(e) if is_constraint(&e) => {
-                    let holder: String = tx
-                        .prepare_cached("SELECT claim FROM unique_keys WHERE key = ?1")
-                        .and_then(|mut s| s.query_row([text], |r| r.get(0)))
-                        .map_err(StoreError::backend)?;
-                    return Err(StoreError::KeyHeld {
-                        key: key.clone(),
-                        holder: claim_id_from(&holder)?,
-                    });
-                }
-                Err(e) => return Err(StoreError::backend(e)),
-            }
+        let fresh: Vec<&(UniqueKey, String)> = new
+            .keys
+            .iter()
+            .filter(|(_, text)| !p.old_keys.contains(text))
+            .collect();
+        if !insert_keys(tx, fresh.iter().map(|(_, text)| text.as_str()), &p.id)? {
+            return Err(first_held(tx, fresh.into_iter(), &p.id));
         }
         if let Some((_, text, _)) = &new.counted
             && p.old_counted.as_ref() != Some(text)
         {
-            tx.prepare_cached("INSERT INTO counted (claim, key) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute([&p.id, text]))
-                .map_err(StoreError::backend)?;
+            insert_counted(tx, text, &p.id)?;
         }
     }
     Ok(())
@@ -604,8 +775,7 @@ fn check_limits(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreEr
         if p.old_counted.as_ref() == Some(text) {
             continue;
         }
-        let count = count_in(tx, text)?;
-        if count > i64::from(*limit) {
+        if count_in(tx, text)? > i64::from(*limit) {
             return Err(StoreError::LimitReached {
                 key: key.clone(),
                 limit: *limit,
@@ -615,27 +785,148 @@ fn check_limits(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreEr
     Ok(())
 }
 
-/// One claim of an import, checked as a one-write commit would check it (a create: nothing
-/// to release), inside the batch's transaction.
-fn import_one(tx: &Transaction<'_>, claim: &Claim) -> Result<Version, StoreError> {
-    let planned = create(tx, claim, Row::of(claim)?)?;
-    let planned = std::slice::from_ref(&planned);
-    acquire(tx, planned)?;
-    check_limits(tx, planned)?;
-    Ok(planned.first().map_or(Version::FIRST, |p| p.version))
+/// Inserts the key rows of one claim, in one statement, skipping every key already held:
+/// whether every row went in. The key is the primary key of `keys`, so the database decides.
+fn insert_keys<'k>(
+    tx: &Transaction<'_>,
+    keys: impl ExactSizeIterator<Item = &'k str> + Clone,
+    claim: &str,
+) -> Result<bool, StoreError> {
+    let n = keys.len();
+    if n == 0 {
+        return Ok(true);
+    }
+    let mut sql = String::from("INSERT INTO keys (key, claim) VALUES ");
+    for i in 1..=n {
+        let comma = if i == 1 { "" } else { ", " };
+        let _ = write!(
+            sql,
+            "{comma}(?{}, ?{})",
+            i.saturating_mul(2).saturating_sub(1),
+            i.saturating_mul(2)
+        );
+    }
+    sql.push_str(" ON CONFLICT (key) DO NOTHING");
+    tx.prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.execute(rusqlite::params_from_iter(
+                keys.flat_map(|key| [key, claim]),
+            ))
+        })
+        .map(|inserted| inserted == n)
+        .map_err(StoreError::backend)
 }
 
-/// Runs a statement without parameters and rows (a savepoint's), from the statement cache.
-fn run(tx: &Transaction<'_>, sql: &str) -> Result<(), StoreError> {
-    tx.prepare_cached(sql)
-        .and_then(|mut s| s.execute([]))
+/// The refusal of keys of which [`insert_keys`] could not insert every row: the first key, in
+/// order, that another claim holds, or that comes again (as inserting them one by one would
+/// have found), naming its holder as the transaction sees it.
+fn first_held<'k>(
+    tx: &Transaction<'_>,
+    keys: impl Iterator<Item = &'k (UniqueKey, String)>,
+    claim: &str,
+) -> StoreError {
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, text) in keys {
+        let holder = tx
+            .prepare_cached("SELECT claim FROM keys WHERE key = ?1")
+            .and_then(|mut s| s.query_row([text], |r| r.get::<_, String>(0)).optional());
+        match holder {
+            Ok(Some(holder)) if holder != claim || seen.contains(&text.as_str()) => {
+                return match claim_id_from(&holder) {
+                    Ok(holder) => StoreError::KeyHeld {
+                        key: key.clone(),
+                        holder,
+                    },
+                    Err(error) => error,
+                };
+            }
+            Ok(_) => seen.push(text),
+            Err(error) => return StoreError::backend(error),
+        }
+    }
+    StoreError::backend(SqliteError::Corrupt {
+        what: "key table",
+        value: claim.to_owned(),
+        reason: "a key insert was refused, but no key is held".to_owned(),
+    })
+}
+
+fn delete_key(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM keys WHERE key = ?1 AND claim = ?2")
+        .and_then(|mut s| s.execute([key, claim]))
+        .map(drop)
+        .map_err(StoreError::backend)
+}
+
+fn insert_counted(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT INTO counts (key, claim) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute([key, claim]))
+        .map(drop)
+        .map_err(StoreError::backend)
+}
+
+fn delete_counted(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM counts WHERE key = ?1 AND claim = ?2")
+        .and_then(|mut s| s.execute([key, claim]))
+        .map(drop)
+        .map_err(StoreError::backend)
+}
+
+/// One claim of an import, checked as a one-write commit would check it (a create: nothing
+/// to release), inside the batch's transaction. A refused claim takes back the rows it wrote,
+/// by their primary keys, so that it leaves no trace.
+fn import_one(
+    tx: &Transaction<'_>,
+    claim: &Claim,
+    buffer: &mut Vec<u8>,
+) -> Result<Version, StoreError> {
+    let row = Row::of(claim, buffer)?;
+    let planned = create(tx, claim, &row)?;
+    // An idempotent retry wrote nothing and holds what it held.
+    let Some(new) = &planned.new else {
+        return Ok(planned.version);
+    };
+    let id = planned.id.as_str();
+    if !insert_keys(tx, new.keys.iter().map(|(_, text)| text.as_str()), id)? {
+        let refusal = first_held(tx, new.keys.iter(), id);
+        undo_create(tx, id, new.keys.iter(), None)?;
+        return Err(refusal);
+    }
+    if let Some((key, text, limit)) = &new.counted {
+        insert_counted(tx, text, id)?;
+        if count_in(tx, text)? > i64::from(*limit) {
+            undo_create(tx, id, new.keys.iter(), Some(text))?;
+            return Err(StoreError::LimitReached {
+                key: key.clone(),
+                limit: *limit,
+            });
+        }
+    }
+    Ok(planned.version)
+}
+
+/// Deletes what a refused create of an import wrote: its keys, its counted place, its row.
+fn undo_create<'k>(
+    tx: &Transaction<'_>,
+    id: &str,
+    keys: impl Iterator<Item = &'k (UniqueKey, String)>,
+    counted: Option<&str>,
+) -> Result<(), StoreError> {
+    for (_, text) in keys {
+        delete_key(tx, text, id)?;
+    }
+    if let Some(text) = counted {
+        delete_counted(tx, text, id)?;
+    }
+    tx.prepare_cached("DELETE FROM claims WHERE id = ?1")
+        .and_then(|mut s| s.execute([id]))
         .map(drop)
         .map_err(StoreError::backend)
 }
 
 fn count_in(connection: &Connection, key: &str) -> Result<i64, StoreError> {
     connection
-        .prepare_cached("SELECT COUNT(*) FROM counted WHERE key = ?1")
+        .prepare_cached("SELECT COUNT(*) FROM counts WHERE key = ?1")
         .and_then(|mut s| s.query_row([key], |r| r.get(0)))
         .map_err(StoreError::backend)
 }
@@ -675,23 +966,15 @@ impl Store for SqliteStore {
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::backend)?;
-        // Each claim in a savepoint of its own: a refused claim is rolled back to it, leaving
-        // no trace, and the batch goes on. A back-end failure drops `tx`, which rolls the
-        // whole batch back.
+        // A refused claim takes back what it wrote and the batch goes on. A back-end failure
+        // drops `tx`, which rolls the whole batch back.
+        let mut buffer = Vec::new();
         for claim in &claims {
             let id = claim.id();
-            run(&tx, "SAVEPOINT import_claim")?;
-            match import_one(&tx, claim) {
-                Ok(version) => {
-                    run(&tx, "RELEASE import_claim")?;
-                    report.outcomes.push((id, Ok(version)));
-                }
+            match import_one(&tx, claim, &mut buffer) {
+                Ok(version) => report.outcomes.push((id, Ok(version))),
                 Err(error @ StoreError::Backend { .. }) => return Err(error),
-                Err(refusal) => {
-                    run(&tx, "ROLLBACK TO import_claim")?;
-                    run(&tx, "RELEASE import_claim")?;
-                    report.outcomes.push((id, Err(refusal)));
-                }
+                Err(refusal) => report.outcomes.push((id, Err(refusal))),
             }
         }
         tx.commit().map_err(StoreError::backend)?;
@@ -734,17 +1017,16 @@ impl Store for SqliteStore {
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
-        let text = json(key)?;
         let holder: Option<String> = self
             .lock()
-            .prepare_cached("SELECT claim FROM unique_keys WHERE key = ?1")
-            .and_then(|mut s| s.query_row([text], |r| r.get(0)).optional())
+            .prepare_cached("SELECT claim FROM keys WHERE key = ?1")
+            .and_then(|mut s| s.query_row([key_text(key)], |r| r.get(0)).optional())
             .map_err(StoreError::backend)?;
         holder.as_deref().map(claim_id_from).transpose()
     }
 
     fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
-        let n = count_in(&self.lock(), &json(key)?)?;
+        let n = count_in(&self.lock(), &counted_text(key))?;
         u32::try_from(n).map_err(|e| corrupt("count", &n.to_string(), &e))
     }
 
@@ -774,5 +1056,97 @@ impl Store for SqliteStore {
             due.push(claim_id_from(&id.map_err(StoreError::backend)?)?);
         }
         Ok(due)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::{counted_text, key_text};
+    use crate::association::{AssociationKey, KeyUnit};
+    use crate::catalog::{EngagementId, WorkloadId};
+    use crate::id::{CustomerId, PartnerId, SubscriptionId, TenantId};
+    use crate::store::{CountedKey, UniqueKey};
+
+    const TENANT: &str = "0f0e0d0c-0b0a-4908-8706-050403020100";
+    const OTHER: &str = "1f0e0d0c-0b0a-4908-8706-050403020100";
+
+    fn association(engagement: &str, tenant: &str, unit: KeyUnit) -> AssociationKey {
+        AssociationKey {
+            engagement: EngagementId::parse(engagement).unwrap(),
+            tenant: TenantId::parse(tenant).unwrap(),
+            unit,
+        }
+    }
+
+    fn workload(id: &str) -> KeyUnit {
+        KeyUnit::Workload(WorkloadId::parse(id).unwrap())
+    }
+
+    #[test]
+    fn key_texts_are_compact_and_as_documented() {
+        let partner = PartnerId::new(4_512_345).unwrap();
+        let key = association("mws_usage", TENANT, workload("teams"));
+        assert_eq!(
+            key_text(&UniqueKey::OpenAssociation { partner, key }),
+            "o|4512345|mws_usage|0f0e0d0c0b0a49088706050403020100|w:teams"
+        );
+        let customer: CustomerId = "domain:contoso.com".parse().unwrap();
+        let engagement = EngagementId::parse("mci_pre_sales").unwrap();
+        assert_eq!(
+            key_text(&UniqueKey::OpenActivity {
+                partner,
+                engagement: engagement.clone(),
+                customer: customer.clone(),
+            }),
+            "c|4512345|mci_pre_sales|domain:contoso.com"
+        );
+        assert_eq!(
+            counted_text(&CountedKey {
+                engagement,
+                customer
+            }),
+            "mci_pre_sales|domain:contoso.com"
+        );
+    }
+
+    #[test]
+    fn different_keys_have_different_texts() {
+        let partners = [1, 4_512_345].map(|n| PartnerId::new(n).unwrap());
+        let subscription = SubscriptionId::parse(TENANT).unwrap();
+        let mut keys = Vec::new();
+        for engagement in ["mws_usage", "mws_usage.a", "bizapps"] {
+            for tenant in [TENANT, OTHER] {
+                for unit in [
+                    workload("teams"),
+                    workload("teams_phone"),
+                    KeyUnit::Subscription(subscription),
+                ] {
+                    let key = association(engagement, tenant, unit);
+                    keys.push(UniqueKey::Associated { key: key.clone() });
+                    for partner in partners {
+                        keys.push(UniqueKey::OpenAssociation {
+                            partner,
+                            key: key.clone(),
+                        });
+                    }
+                }
+                for customer in [format!("tenant:{tenant}"), "tpid:12".to_owned()] {
+                    for partner in partners {
+                        keys.push(UniqueKey::OpenActivity {
+                            partner,
+                            engagement: EngagementId::parse(engagement).unwrap(),
+                            customer: customer.parse().unwrap(),
+                        });
+                    }
+                }
+            }
+        }
+        // Some keys come twice (a TPID does not depend on the tenant).
+        let keys: BTreeSet<UniqueKey> = keys.into_iter().collect();
+        let texts: BTreeSet<String> = keys.iter().map(key_text).collect();
+        assert_eq!(texts.len(), keys.len());
+        assert!(texts.iter().all(|t| !t.contains(super::HELD_SEPARATOR)));
     }
 }
