@@ -35,13 +35,20 @@ pub struct InMemoryStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    claims: Map<ClaimId, Box<Stored>>,
+    /// Where each claim is in `slots`.
+    ids: Map<ClaimId, usize>,
+    /// The claims, in chunks of [`CHUNK`] slots allocated whole: one allocation per thousand
+    /// claims rather than one per claim, and no pointer per claim.
+    slots: Vec<Vec<Stored>>,
     /// The claims about each customer (by fingerprint): those that name it, and those whose
     /// keys are about it (an activity claim by domain holds keys about the resolved tenant).
     customers: Map<u64, Box<[Member]>>,
     by_partner: Map<PartnerId, Vec<ClaimId>>,
     due: BTreeSet<(DateTime<Utc>, ClaimId)>,
 }
+
+/// How many claims a chunk of `slots` holds.
+const CHUNK: usize = 1024;
 
 /// A claim's entry under a customer: 17 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +120,7 @@ impl InMemoryStore {
     /// How many claims the store holds.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lock().claims.len()
+        self.lock().ids.len()
     }
 
     /// Whether the store is empty.
@@ -130,10 +137,40 @@ impl InMemoryStore {
 }
 
 impl Inner {
+    /// The stored claim `id`.
+    fn get(&self, id: &ClaimId) -> Option<&Stored> {
+        let i = *self.ids.get(id)?;
+        self.slots
+            .get(i.checked_div(CHUNK)?)?
+            .get(i.checked_rem(CHUNK)?)
+    }
+
+    /// Stores claim `id`, in its slot if it has one, else in the next free slot.
+    fn put(&mut self, id: ClaimId, stored: Stored) {
+        if let Some(&i) = self.ids.get(&id) {
+            if let Some(slot) = i
+                .checked_div(CHUNK)
+                .zip(i.checked_rem(CHUNK))
+                .and_then(|(c, j)| self.slots.get_mut(c)?.get_mut(j))
+            {
+                *slot = stored;
+            }
+            return;
+        }
+        let i = self.ids.len();
+        if self.slots.last().is_none_or(|chunk| chunk.len() >= CHUNK) {
+            self.slots.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(chunk) = self.slots.last_mut() {
+            chunk.push(stored);
+            self.ids.insert(id, i);
+        }
+    }
+
     fn stored(&self, ids: impl Iterator<Item = ClaimId>, scope: Scope) -> Vec<Stored> {
-        ids.filter_map(|id| self.claims.get(&id))
+        ids.filter_map(|id| self.get(&id))
             .filter(|s| scope.sees(s.claim.partner()))
-            .map(|s| Stored::clone(s))
+            .map(Stored::clone)
             .collect()
     }
 
@@ -149,7 +186,7 @@ impl Inner {
             .iter()
             .filter(move |m| m.flags & flags != 0)
             .filter_map(|m| m.claim())
-            .filter_map(|id| self.claims.get(&id).map(|s| &**s))
+            .filter_map(|id| self.get(&id))
     }
 
     /// Whether no claim holds a key or counts towards a limit about `claim`'s customer, and the
@@ -195,7 +232,7 @@ impl Inner {
             if writes.iter().take(i).any(|w| w.claim.id() == id) {
                 return Err(StoreError::DuplicateWrite { claim: id });
             }
-            let existing = self.claims.get(&id);
+            let existing = self.get(&id);
             let actual = existing.map(|s| s.version);
             let index = memberships(&write.claim);
             match (write.expect, existing) {
@@ -329,7 +366,7 @@ impl Inner {
             let id = p.id;
             let new = p.index;
             let deadline = claim.next_deadline();
-            match self.claims.get(&id) {
+            match self.get(&id) {
                 None => {
                     self.by_partner.entry(claim.partner()).or_default().push(id);
                     for (print, flags) in new.into_iter().flatten() {
@@ -364,12 +401,12 @@ impl Inner {
             if let Some(deadline) = deadline {
                 self.due.insert((deadline, id));
             }
-            self.claims.insert(
+            self.put(
                 id,
-                Box::new(Stored {
+                Stored {
                     claim,
                     version: p.version,
-                }),
+                },
             );
         }
         versions
@@ -408,10 +445,9 @@ impl Store for InMemoryStore {
     fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError> {
         Ok(self
             .lock()
-            .claims
             .get(&id)
             .filter(|s| scope.sees(s.claim.partner()))
-            .map(|s| Stored::clone(s)))
+            .cloned())
     }
 
     fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
