@@ -15,6 +15,8 @@
 //! `testing`).
 
 mod claim;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod columns;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;

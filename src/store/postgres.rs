@@ -10,6 +10,7 @@ use postgres::error::SqlState;
 use postgres::types::{Json, ToSql};
 use postgres::{Client, Config, GenericClient, NoTls, Statement, Transaction};
 
+use super::columns::{corrupt, newer_schema, out_of_range, partner_to, version_from, version_to};
 use super::{
     Claim, Expect, ImportReport, Scope, Store, StoreError, Stored, UniqueKey, Version, Write,
 };
@@ -20,25 +21,9 @@ use crate::store::CountedKey;
 /// A back end failure this module detects itself (the others are `postgres`' errors).
 #[derive(Debug, thiserror::Error)]
 enum PgError {
-    /// The schema was written by a newer version of this crate.
-    #[error(
-        "database schema version {found} is newer than the newest this build knows ({known}); \
-         upgrade the cpor crate to open it"
-    )]
-    NewerSchema { found: i64, known: i64 },
     /// The schema name cannot name a PostgreSQL schema.
     #[error("schema name {name:?} is not valid: {reason}")]
     SchemaName { name: String, reason: &'static str },
-    /// A value does not fit the column that stores it.
-    #[error("{what} {value} does not fit in the database")]
-    OutOfRange { what: &'static str, value: String },
-    /// A stored value does not read back.
-    #[error("stored {what} {value:?} is not valid: {reason}")]
-    Corrupt {
-        what: &'static str,
-        value: String,
-        reason: String,
-    },
     /// Every attempt of a commit met a concurrent one.
     #[error("gave up after {attempts} attempts that each met a concurrent transaction")]
     Contention { attempts: usize },
@@ -541,10 +526,7 @@ impl PgStore {
             .and_then(|row| row.try_get(0))
             .map_err(StoreError::backend)?;
         if found > SCHEMA_VERSION {
-            return Err(StoreError::backend(PgError::NewerSchema {
-                found,
-                known: SCHEMA_VERSION,
-            }));
+            return Err(newer_schema(found, SCHEMA_VERSION));
         }
         if found < SCHEMA_VERSION {
             let done = usize::try_from(found).unwrap_or(0);
@@ -587,35 +569,6 @@ fn quote_schema(name: &str) -> Result<String, StoreError> {
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(StoreError::backend)
-}
-
-fn corrupt(what: &'static str, value: &str, reason: &dyn fmt::Display) -> StoreError {
-    StoreError::backend(PgError::Corrupt {
-        what,
-        value: value.chars().take(80).collect(),
-        reason: reason.to_string(),
-    })
-}
-
-fn out_of_range(what: &'static str, value: impl ToString) -> StoreError {
-    StoreError::backend(PgError::OutOfRange {
-        what,
-        value: value.to_string(),
-    })
-}
-
-fn version_to(version: Version) -> Result<i64, StoreError> {
-    i64::try_from(version.get()).map_err(|_| out_of_range("version", version))
-}
-
-fn version_from(n: i64) -> Result<Version, StoreError> {
-    u64::try_from(n)
-        .map(Version::new)
-        .map_err(|e| corrupt("version", &n.to_string(), &e))
-}
-
-fn partner_to(partner: PartnerId) -> Result<i64, StoreError> {
-    i64::try_from(partner.get()).map_err(|_| out_of_range("partner", partner))
 }
 
 fn claim_id_from(id: uuid::Uuid) -> Result<ClaimId, StoreError> {

@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::columns::{corrupt, newer_schema, out_of_range, partner_to, version_from, version_to};
 use super::{
     Claim, CountedKey, Expect, ImportReport, Scope, Store, StoreError, Stored, UniqueKey, Version,
     Write,
@@ -41,27 +42,6 @@ impl Synchronous {
             Self::Full => "FULL",
         }
     }
-}
-
-/// A back end failure this module detects itself (the others are `rusqlite`'s errors).
-#[derive(Debug, thiserror::Error)]
-enum SqliteError {
-    /// The file was written by a newer version of this crate.
-    #[error(
-        "database schema version {found} is newer than the newest this build knows ({known}); \
-         upgrade the cpor crate to open it"
-    )]
-    NewerSchema { found: i64, known: i64 },
-    /// A value does not fit the column that stores it.
-    #[error("{what} {value} does not fit in the database")]
-    OutOfRange { what: &'static str, value: String },
-    /// A stored value does not read back.
-    #[error("stored {what} {value:?} is not valid: {reason}")]
-    Corrupt {
-        what: &'static str,
-        value: String,
-        reason: String,
-    },
 }
 
 /// Version 1 of the schema: keys as JSON, each key table with a secondary index on its claim.
@@ -427,10 +407,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         )
         .map_err(StoreError::backend)?;
     if found > SCHEMA_VERSION {
-        return Err(StoreError::backend(SqliteError::NewerSchema {
-            found,
-            known: SCHEMA_VERSION,
-        }));
+        return Err(newer_schema(found, SCHEMA_VERSION));
     }
     if found < SCHEMA_VERSION {
         let done = usize::try_from(found).unwrap_or(0);
@@ -510,36 +487,6 @@ fn counted_text(key: &CountedKey) -> String {
 
 fn claim_from(body: &str) -> Result<Claim, StoreError> {
     serde_json::from_str(body).map_err(|e| corrupt("claim", body, &e))
-}
-
-fn corrupt(what: &'static str, value: &str, reason: &dyn std::fmt::Display) -> StoreError {
-    StoreError::backend(SqliteError::Corrupt {
-        what,
-        // Enough to recognize the value; a claim's body may be long.
-        value: value.chars().take(80).collect(),
-        reason: reason.to_string(),
-    })
-}
-
-fn out_of_range(what: &'static str, value: impl ToString) -> StoreError {
-    StoreError::backend(SqliteError::OutOfRange {
-        what,
-        value: value.to_string(),
-    })
-}
-
-fn version_to(version: Version) -> Result<i64, StoreError> {
-    i64::try_from(version.get()).map_err(|_| out_of_range("version", version))
-}
-
-fn version_from(n: i64) -> Result<Version, StoreError> {
-    u64::try_from(n)
-        .map(Version::new)
-        .map_err(|e| corrupt("version", &n.to_string(), &e))
-}
-
-fn partner_to(partner: PartnerId) -> Result<i64, StoreError> {
-    i64::try_from(partner.get()).map_err(|_| out_of_range("partner", partner))
 }
 
 fn claim_id_from(text: &str) -> Result<ClaimId, StoreError> {
@@ -844,11 +791,11 @@ fn first_held<'k>(
             Err(error) => return StoreError::backend(error),
         }
     }
-    StoreError::backend(SqliteError::Corrupt {
-        what: "key table",
-        value: claim.to_owned(),
-        reason: "a key insert was refused, but no key is held".to_owned(),
-    })
+    corrupt(
+        "key table",
+        claim,
+        &"a key insert was refused, but no key is held",
+    )
 }
 
 fn delete_key(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {

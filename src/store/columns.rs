@@ -1,0 +1,68 @@
+//! What the SQL stores share: the back-end failures they detect themselves, and the
+//! conversions between stored values and database columns.
+
+use std::fmt;
+
+use super::{StoreError, Version};
+use crate::id::PartnerId;
+
+/// A back-end failure a SQL store detects itself (the others are its driver's errors).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ColumnError {
+    /// The database was written by a newer version of this crate.
+    #[error(
+        "database schema version {found} is newer than the newest this build knows ({known}); \
+         upgrade the cpor crate to open it"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    /// A value does not fit the column that stores it.
+    #[error("{what} {value} does not fit in the database")]
+    OutOfRange { what: &'static str, value: String },
+    /// A stored value does not read back.
+    #[error("stored {what} {value:?} is not valid: {reason}")]
+    Corrupt {
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+/// The database's schema is newer than this build's.
+pub(super) fn newer_schema(found: i64, known: i64) -> StoreError {
+    StoreError::backend(ColumnError::NewerSchema { found, known })
+}
+
+/// A stored value that does not read back; the value is cut to 80 characters (a claim's body
+/// may be long).
+pub(super) fn corrupt(what: &'static str, value: &str, reason: &dyn fmt::Display) -> StoreError {
+    StoreError::backend(ColumnError::Corrupt {
+        what,
+        value: value.chars().take(80).collect(),
+        reason: reason.to_string(),
+    })
+}
+
+/// A value that does not fit its column.
+pub(super) fn out_of_range(what: &'static str, value: impl ToString) -> StoreError {
+    StoreError::backend(ColumnError::OutOfRange {
+        what,
+        value: value.to_string(),
+    })
+}
+
+/// A version as a column.
+pub(super) fn version_to(version: Version) -> Result<i64, StoreError> {
+    i64::try_from(version.get()).map_err(|_| out_of_range("version", version))
+}
+
+/// A version read from a column.
+pub(super) fn version_from(n: i64) -> Result<Version, StoreError> {
+    u64::try_from(n)
+        .map(Version::new)
+        .map_err(|e| corrupt("version", &n.to_string(), &e))
+}
+
+/// A partner location as a column.
+pub(super) fn partner_to(partner: PartnerId) -> Result<i64, StoreError> {
+    i64::try_from(partner.get()).map_err(|_| out_of_range("partner", partner))
+}
