@@ -2,8 +2,11 @@
 //! 1,000,000 stored claims, each beside a bare `Mutex<HashMap>` doing the least the same
 //! operation needs (goal for the commit: ≤ 1.5× the baseline at 1,000,000 claims).
 //!
-//! - commit: creating a draft (3 workloads, 2 contacts) with its keys, against a
-//!   `Mutex<HashMap<ClaimId, Claim>>` insert-if-absent of the same claim under the same ID;
+//! - commit: creating a draft (3 workloads, 2 contacts) with its keys, against two bare
+//!   baselines: a `Mutex<HashMap<UniqueKey, ClaimId>>` insert-if-absent of the same uniqueness
+//!   keys (what the issue names: the keys the commit acquires), and a
+//!   `Mutex<HashMap<ClaimId, Claim>>` insert-if-absent of the same claim under its ID (which
+//!   also stores the claim);
 //! - holder lookup: `Store::holder` of an approved claim's key, against a
 //!   `Mutex<HashMap<UniqueKey, ClaimId>>` lookup of the same key.
 //!
@@ -67,7 +70,7 @@ fn bench(c: &mut Criterion) {
         let mut next = size;
         let mut group = c.benchmark_group("in-memory store: commit");
         group.bench_function(
-            BenchmarkId::new("baseline: Mutex<HashMap> insert-if-absent", size),
+            BenchmarkId::new("baseline: Mutex<HashMap> insert-if-absent of the claim", size),
             |b| {
                 b.iter_batched(
                     || {
@@ -78,6 +81,25 @@ fn bench(c: &mut Criterion) {
                         let mut map = baseline.lock().unwrap();
                         let id = claim.id();
                         black_box(map.entry(id).or_insert(claim));
+                    },
+                    BatchSize::SmallInput,
+                )
+            },
+        );
+        group.bench_function(
+            BenchmarkId::new("baseline: Mutex<HashMap> insert-if-absent of the keys", size),
+            |b| {
+                b.iter_batched(
+                    || {
+                        next += 1;
+                        let claim = draft(next, &catalog, t0);
+                        (claim.id(), claim.holdings().unique)
+                    },
+                    |(id, unique)| {
+                        let mut map = keys.lock().unwrap();
+                        for key in unique {
+                            black_box(map.entry(key).or_insert(id));
+                        }
                     },
                     BatchSize::SmallInput,
                 )
