@@ -385,7 +385,12 @@ const WAITS: [i64; 8] = [1, 1, 1, 2, 2, 30, 30, 24 * 40];
 /// Walks an association claim through `steps`, keeping each claim the walk passes.
 fn association_walk(start: u8, steps: &[(u8, u8)]) -> Vec<Claim> {
     let w = world();
-    let p = partner(if start % 2 == 0 { PARTNER_A } else { PARTNER_B }).unwrap();
+    let p = partner(if start.is_multiple_of(2) {
+        PARTNER_A
+    } else {
+        PARTNER_B
+    })
+    .unwrap();
     let mut claim = AssociationClaim::create(
         claim_id(u128::from(start) + 1).unwrap(),
         &forms(start),
@@ -481,9 +486,14 @@ fn activity_step(n: u8, claim: &ActivityClaim) -> (ActivityCommand, Actor) {
 /// Walks an activity claim through `steps`, keeping each claim the walk passes.
 fn activity_walk(start: u8, steps: &[(u8, u8)]) -> Vec<Claim> {
     let w = world();
-    let p = partner(if start % 2 == 0 { PARTNER_A } else { PARTNER_B }).unwrap();
+    let p = partner(if start.is_multiple_of(2) {
+        PARTNER_A
+    } else {
+        PARTNER_B
+    })
+    .unwrap();
     let id = claim_id(100 + u128::from(start)).unwrap();
-    let mut claim = if start % 3 == 0 {
+    let mut claim = if start.is_multiple_of(3) {
         w.activity(id, p, CAP_TWO, &tpid_customer(123_456).unwrap(), 0)
     } else {
         w.activity(id, p, CAP_ONE, &CustomerId::Tenant(tenant(1).unwrap()), 0)
