@@ -735,9 +735,20 @@ fn codec_timing() {
         black_box(head.holds(black_box(&key)));
     }
     let holds = start.elapsed() / n;
+    let start = Instant::now();
+    for _ in 0..n {
+        black_box(Head::parse(black_box(&bytes)).unwrap());
+    }
+    let parse = start.elapsed() / n;
+    let head = Head::parse(&bytes).unwrap();
+    let start = Instant::now();
+    for _ in 0..n {
+        black_box(black_box(&head).holds(black_box(&key)));
+    }
+    let holds_only = start.elapsed() / n;
     eprintln!(
         "encode {encode:?} (into a fresh Vec {encode_fresh:?}), decode {decode:?}, \
-         Head::parse + holds {holds:?}, {} bytes",
+         Head::parse + holds {holds:?} (parse {parse:?}, holds {holds_only:?}), {} bytes",
         bytes.len()
     );
 }
