@@ -14,6 +14,8 @@ use crate::id::{ClaimId, CustomerId, PartnerId, TenantId};
 use crate::money::Usd;
 use crate::text::Text;
 
+mod codec;
+
 /// How the partner came to the customer: the two flows of the Customers page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -16,6 +16,8 @@ use crate::catalog::{Catalog, ProgramYear};
 use crate::id::ClaimId;
 use crate::text::Text;
 
+mod codec;
+
 /// One entry of a claim's history: who did what, when, and what it changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {

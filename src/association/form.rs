@@ -153,6 +153,23 @@ impl FieldSet {
         self.0 == 0
     }
 
+    /// The set as bits, bit `n` for the `n`-th field of [`Field::ALL`]: for the private
+    /// binary encoding of claims.
+    pub(crate) const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// The set of the given bits, or `None` if a bit names no field.
+    pub(crate) const fn from_bits(bits: u32) -> Option<Self> {
+        // Fields are numbered from 0 in declaration order, `Poe` last: every bit up to its.
+        let all = Field::Poe.bit().wrapping_mul(2).wrapping_sub(1);
+        if bits & !all == 0 {
+            Some(Self(bits))
+        } else {
+            None
+        }
+    }
+
     /// The fields, in form order.
     pub fn iter(self) -> impl Iterator<Item = Field> {
         Field::ALL.into_iter().filter(move |f| self.contains(*f))
