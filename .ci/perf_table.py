@@ -92,12 +92,16 @@ for f in ["eligible_tenant", "eligible_domain", "eligible_msx_variable_pay",
 absolute("Customers page: 10,000 customers × 4 engagements", "eligibility: Customers page",
          "10,000 customers x 4 engagements", "≤ 10 ms", 10e6)
 
-for n in ["1000", "100000", "1000000"]:
-    label = f"{int(n):,}"
-    ratio(f"`InMemoryStore` commit at {label} claims", "in-memory store: commit",
-          "InMemoryStore::commit", "baseline: Mutex<HashMap> insert-if-absent",
-          "≤ 1.5× at 1,000,000" if n == "1000000" else "(growth)", value=n,
-          limit=1.5 if n == "1000000" else None)
+# Two readings of the baseline, both judged: the commit's uniqueness keys (its words,
+# "insert-if-absent on the same keys"), and the whole claim under its ID (stricter).
+for what in ["keys", "claim"]:
+    for n in ["1000", "100000", "1000000"]:
+        label = f"{int(n):,}"
+        ratio(f"`InMemoryStore` commit at {label} claims, against the {what}",
+              "in-memory store: commit", "InMemoryStore::commit",
+              f"baseline: Mutex<HashMap> insert-if-absent of the {what}",
+              "≤ 1.5× at 1,000,000" if n == "1000000" else "(growth)", value=n,
+              limit=1.5 if n == "1000000" else None)
 for n in ["1000", "100000", "1000000"]:
     label = f"{int(n):,}"
     ratio(f"`InMemoryStore` holder lookup at {label} claims", "in-memory store: holder lookup",

@@ -70,7 +70,10 @@ fn bench(c: &mut Criterion) {
         let mut next = size;
         let mut group = c.benchmark_group("in-memory store: commit");
         group.bench_function(
-            BenchmarkId::new("baseline: Mutex<HashMap> insert-if-absent of the claim", size),
+            BenchmarkId::new(
+                "baseline: Mutex<HashMap> insert-if-absent of the claim",
+                size,
+            ),
             |b| {
                 b.iter_batched(
                     || {
@@ -87,7 +90,10 @@ fn bench(c: &mut Criterion) {
             },
         );
         group.bench_function(
-            BenchmarkId::new("baseline: Mutex<HashMap> insert-if-absent of the keys", size),
+            BenchmarkId::new(
+                "baseline: Mutex<HashMap> insert-if-absent of the keys",
+                size,
+            ),
             |b| {
                 b.iter_batched(
                     || {

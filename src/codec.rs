@@ -24,7 +24,6 @@
 //!
 //! The claim layout starts with a head ([`Head`]) holding what a store's key questions need;
 //! the families' bodies follow (`association::claim::codec`, `activity::claim::codec`).
-#![cfg_attr(not(test), allow(dead_code))]
 
 use std::fmt;
 
@@ -60,6 +59,7 @@ impl CodecError {
     }
 
     /// The byte offset at which decoding failed.
+    #[cfg(test)]
     pub(crate) const fn offset(&self) -> usize {
         self.offset
     }
@@ -112,6 +112,7 @@ impl<'a> Writer<'a> {
         self.out.push(value);
     }
 
+    #[cfg(test)]
     pub(crate) fn bool(&mut self, value: bool) {
         self.out.push(u8::from(value));
     }
@@ -134,10 +135,12 @@ impl<'a> Writer<'a> {
         self.u64(len_u64(len));
     }
 
+    #[cfg(test)]
     pub(crate) fn fixed_u64(&mut self, value: u64) {
         self.out.extend_from_slice(&value.to_le_bytes());
     }
 
+    #[cfg(test)]
     pub(crate) fn fixed_i64(&mut self, value: i64) {
         self.out.extend_from_slice(&value.to_le_bytes());
     }
@@ -317,6 +320,7 @@ impl<'a> Reader<'a> {
         Ok(byte)
     }
 
+    #[cfg(test)]
     pub(crate) fn bool(&mut self) -> Decoded<bool> {
         match self.u8()? {
             0 => Ok(false),
@@ -379,10 +383,12 @@ impl<'a> Reader<'a> {
         usize::try_from(len).map_err(|_| self.error("length out of range"))
     }
 
+    #[cfg(test)]
     pub(crate) fn fixed_u64(&mut self) -> Decoded<u64> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
+    #[cfg(test)]
     pub(crate) fn fixed_i64(&mut self) -> Decoded<i64> {
         Ok(i64::from_le_bytes(self.array()?))
     }

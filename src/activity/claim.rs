@@ -555,12 +555,6 @@ impl ActivityClaim {
         }
     }
 
-    /// Gives back the spare capacity of the claim's lists, for a store that keeps it long.
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.data.history.shrink_to_fit();
-        self.data.evidence.shrink_to_fit();
-    }
-
     /// The moment the timer acts on the claim, in calendar days from the engagement type's
     /// deadline table (domain.md section 6.2):
     ///

@@ -638,12 +638,6 @@ impl AssociationClaim {
         }
     }
 
-    /// Gives back the spare capacity of the claim's lists, for a store that keeps it long.
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.data.history.shrink_to_fit();
-        self.data.poe.shrink_to_fit();
-    }
-
     /// The uniqueness keys the claim holds now: its keys while approved, none otherwise.
     #[must_use]
     pub fn held_keys(&self) -> Vec<AssociationKey> {

@@ -413,6 +413,7 @@ impl<'a> Head<'a> {
         self.engagement == engagement.as_str().as_bytes()
     }
 
+    #[cfg(test)]
     /// Whether `customer` is the claim's customer, as [`Claim::customer`](crate::store::Claim::customer):
     /// the tenant of an association claim, the nominated ID of an activity claim.
     pub(crate) fn is_customer(&self, customer: &CustomerId) -> bool {
@@ -463,6 +464,7 @@ impl<'a> Head<'a> {
         }
     }
 
+    #[cfg(test)]
     /// As `Claim::holds_anything`.
     pub(crate) const fn holds_anything(&self) -> bool {
         match &self.family {
@@ -471,6 +473,7 @@ impl<'a> Head<'a> {
         }
     }
 
+    #[cfg(test)]
     /// The cap on active claims per customer that an activity claim counts towards.
     pub(crate) const fn max_active_per_customer(&self) -> Option<u32> {
         match &self.family {

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::activity::ActivityClaim;
-use crate::association::{AssociationClaim, AssociationKey, AssociationState, KeyUnit, Target};
+use crate::association::{AssociationClaim, AssociationKey, AssociationState};
+#[cfg(test)]
+use crate::association::{KeyUnit, Target};
 use crate::catalog::EngagementId;
 use crate::codec::{CodecError, Head, Reader, TypedHead, Writer};
 use crate::id::{ClaimId, CustomerId, PartnerId};
@@ -165,14 +167,6 @@ impl Claim {
         }
     }
 
-    /// Gives back the spare capacity of the claim's lists, for a store that keeps it long.
-    pub(crate) fn shrink_to_fit(&mut self) {
-        match self {
-            Self::Association(c) => c.shrink_to_fit(),
-            Self::Activity(c) => c.shrink_to_fit(),
-        }
-    }
-
     /// The association claim, if it is one.
     #[must_use]
     pub const fn as_association(&self) -> Option<&AssociationClaim> {
@@ -254,6 +248,7 @@ impl Claim {
         }
     }
 
+    #[cfg(test)]
     /// Whether the claim holds `key` in its current state: the same answer as
     /// `self.holdings().unique.contains(key)`, without building the holdings.
     pub(crate) fn holds(&self, key: &UniqueKey) -> bool {
@@ -281,6 +276,7 @@ impl Claim {
         }
     }
 
+    #[cfg(test)]
     /// Whether the claim counts towards `key` in its current state: the same answer as
     /// comparing `self.holdings().counted` with `key`.
     pub(crate) fn counts_towards(&self, key: &CountedKey) -> bool {
@@ -304,7 +300,6 @@ impl Claim {
 
     /// Appends the claim's compact private encoding to `out` (see `crate::codec`): a
     /// [`Head`] with what the key questions need, then the family's body.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         let mut w = Writer::new(out);
         w.reserve(ENCODED_GUESS);
@@ -327,7 +322,6 @@ impl Claim {
     /// # Errors
     ///
     /// A [`CodecError`] for truncated, trailing, malformed or inconsistent bytes.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
         let mut r = Reader::new(bytes);
         let head = Head::read(&mut r)?;
@@ -388,6 +382,7 @@ fn key_customer(c: &ActivityClaim) -> CustomerId {
     }
 }
 
+#[cfg(test)]
 /// Whether an association key is one of the claim's keys.
 fn is_about(c: &AssociationClaim, key: &AssociationKey) -> bool {
     let content = c.content();

@@ -1,7 +1,7 @@
 //! The reference store: everything in memory, every check and write under one lock.
 
 use std::collections::BTreeSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -11,7 +11,8 @@ use super::{
     Version, Write,
 };
 use crate::catalog::EngagementId;
-use crate::fast_hash::Map;
+use crate::codec::Head;
+use crate::fast_hash::{FastHasher, Map};
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
 /// A store that keeps everything in memory, as strict as a real database: every check and
@@ -21,13 +22,25 @@ use crate::id::{ClaimId, CustomerId, PartnerId};
 /// It is the reference the conformance suite (`cpor::testing`) is written against, and fits
 /// tests, examples and single-process services.
 ///
+/// # Layout
+///
+/// Each claim is kept **packed**: a private, compact binary encoding of the whole claim (its
+/// strings once each, its dates as numbers, the actors of its history once each), decoded
+/// again when it is read. A typical claim (3 workloads, 2 contacts, 1 PoE reference,
+/// 5 history entries) takes about a third of the memory a [`Claim`] value does. Reads pay
+/// for it: [`load`](Store::load) and the queries decode every claim they return (about a
+/// microsecond each), much as a database would.
+///
 /// Every uniqueness key and counted limit is about one customer ([`UniqueKey::customer`]), so
 /// the store keeps one small index, claims by customer, and answers "who holds this key" and
-/// "how many count towards this limit" from the claims of that customer that hold anything.
-/// A commit touches the claim map and one customer entry, whatever the number of keys, and
-/// the index costs a few dozen bytes per claim. Customers are indexed by a 64-bit fingerprint;
-/// two customers that share one only share an index entry, because every answer is checked
-/// against the claims themselves.
+/// "how many count towards this limit" from the claims of that customer that hold anything,
+/// reading only the head of their encoding (no decoding, no allocation). A commit touches the
+/// claim map and one customer entry, whatever the number of keys. Customers are indexed by a
+/// 64-bit fingerprint; two customers that share one only share an index entry, because every
+/// answer is checked against the claims themselves.
+///
+/// The store holds at most `u32::MAX` claims; a commit beyond that fails with
+/// [`StoreError::Backend`].
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     inner: Mutex<Inner>,
@@ -36,24 +49,52 @@ pub struct InMemoryStore {
 #[derive(Debug, Default)]
 struct Inner {
     /// Where each claim is in `slots`.
-    ids: Map<ClaimId, usize>,
+    ids: Map<ClaimId, u32>,
     /// The claims, in chunks of [`CHUNK`] slots allocated whole: one allocation per thousand
-    /// claims rather than one per claim, and no pointer per claim.
-    slots: Vec<Vec<Stored>>,
+    /// claims rather than one per claim.
+    slots: Vec<Vec<Slot>>,
     /// The claims about each customer (by fingerprint): those that name it, and those whose
     /// keys are about it (an activity claim by domain holds keys about the resolved tenant).
     customers: Map<u64, Box<[Member]>>,
-    by_partner: Map<PartnerId, Vec<ClaimId>>,
-    due: BTreeSet<(DateTime<Utc>, ClaimId)>,
+    by_partner: Map<PartnerId, Vec<u32>>,
+    /// The next deadline of each claim that has one, with its slot: earliest first, ties in
+    /// the order the claims were created.
+    due: BTreeSet<(DateTime<Utc>, u32)>,
+    /// Where a commit encodes a claim before it is copied at its exact size.
+    scratch: Vec<u8>,
 }
 
 /// How many claims a chunk of `slots` holds.
 const CHUNK: usize = 1024;
 
-/// A claim's entry under a customer: 17 bytes.
+/// One stored claim: its version and its encoding.
+#[derive(Debug)]
+struct Slot {
+    version: Version,
+    packed: Box<[u8]>,
+}
+
+impl Slot {
+    fn head(&self) -> Result<Head<'_>, StoreError> {
+        Head::parse(&self.packed).map_err(StoreError::backend)
+    }
+
+    fn claim(&self) -> Result<Claim, StoreError> {
+        Claim::decode(&self.packed).map_err(StoreError::backend)
+    }
+
+    fn stored(&self) -> Result<Stored, StoreError> {
+        Ok(Stored {
+            claim: self.claim()?,
+            version: self.version,
+        })
+    }
+}
+
+/// A claim's entry under a customer: its slot and how it is indexed there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Member {
-    id: [u8; 16],
+    slot: u32,
     /// [`LISTED`] and/or [`HOLDS`].
     flags: u8,
 }
@@ -62,12 +103,6 @@ struct Member {
 const LISTED: u8 = 1;
 /// The claim holds keys or counts towards a limit about the customer.
 const HOLDS: u8 = 2;
-
-impl Member {
-    fn claim(self) -> Option<ClaimId> {
-        ClaimId::from_uuid(uuid::Uuid::from_bytes(self.id)).ok()
-    }
-}
 
 /// Where a claim is indexed: up to two (customer fingerprint, flags) entries.
 type Memberships = [Option<(u64, u8)>; 2];
@@ -91,21 +126,36 @@ fn memberships(claim: &Claim) -> Memberships {
     }
 }
 
+/// What a write replaces: the stored version's slot and what it held.
+struct Old {
+    slot: u32,
+    holdings: Holdings,
+    index: Memberships,
+    partner: PartnerId,
+    deadline: Option<DateTime<Utc>>,
+}
+
 /// One write, checked and ready to apply.
 struct Planned {
-    id: ClaimId,
     version: Version,
-    /// The holdings of the stored version, if any.
-    old: Option<Holdings>,
+    /// The stored version, if any.
+    old: Option<Old>,
     /// The holdings of the new version; `None` for an idempotent create that changes nothing.
     new: Option<Holdings>,
     /// Where the new version is indexed.
     index: Memberships,
 }
 
-/// A stable 64-bit fingerprint (SipHash with fixed keys).
+impl Planned {
+    fn old_holdings(&self) -> Option<&Holdings> {
+        self.old.as_ref().map(|o| &o.holdings)
+    }
+}
+
+/// A 64-bit fingerprint of a customer (fast and unkeyed: a collision only shares an index
+/// entry).
 fn fingerprint(value: &impl Hash) -> u64 {
-    let mut hasher = DefaultHasher::new();
+    let mut hasher = FastHasher::default();
     value.hash(&mut hasher);
     hasher.finish()
 }
@@ -137,41 +187,53 @@ impl InMemoryStore {
 }
 
 impl Inner {
-    /// The stored claim `id`.
-    fn get(&self, id: &ClaimId) -> Option<&Stored> {
-        let i = *self.ids.get(id)?;
+    /// The claim in slot `i`.
+    fn slot(&self, i: u32) -> Option<&Slot> {
+        let i = usize::try_from(i).ok()?;
         self.slots
             .get(i.checked_div(CHUNK)?)?
             .get(i.checked_rem(CHUNK)?)
     }
 
-    /// Stores claim `id`, in its slot if it has one, else in the next free slot.
-    fn put(&mut self, id: ClaimId, stored: Stored) {
-        if let Some(&i) = self.ids.get(&id) {
-            if let Some(slot) = i
-                .checked_div(CHUNK)
-                .zip(i.checked_rem(CHUNK))
-                .and_then(|(c, j)| self.slots.get_mut(c)?.get_mut(j))
-            {
-                *slot = stored;
-            }
-            return;
-        }
-        let i = self.ids.len();
+    fn slot_mut(&mut self, i: u32) -> Option<&mut Slot> {
+        let i = usize::try_from(i).ok()?;
+        self.slots
+            .get_mut(i.checked_div(CHUNK)?)?
+            .get_mut(i.checked_rem(CHUNK)?)
+    }
+
+    /// The stored claim `id`, with its slot.
+    fn get(&self, id: &ClaimId) -> Option<(u32, &Slot)> {
+        let i = *self.ids.get(id)?;
+        Some((i, self.slot(i)?))
+    }
+
+    /// Stores a new claim in the next free slot, which `plan` checked exists.
+    fn push(&mut self, id: ClaimId, slot: Slot) -> u32 {
+        let i = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
         if self.slots.last().is_none_or(|chunk| chunk.len() >= CHUNK) {
             self.slots.push(Vec::with_capacity(CHUNK));
         }
         if let Some(chunk) = self.slots.last_mut() {
-            chunk.push(stored);
+            chunk.push(slot);
             self.ids.insert(id, i);
         }
+        i
     }
 
-    fn stored(&self, ids: impl Iterator<Item = ClaimId>, scope: Scope) -> Vec<Stored> {
-        ids.filter_map(|id| self.get(&id))
-            .filter(|s| scope.sees(s.claim.partner()))
-            .map(Stored::clone)
-            .collect()
+    /// The claims in `slots` that `scope` sees, decoded.
+    fn decoded(
+        &self,
+        slots: impl Iterator<Item = u32>,
+        scope: Scope,
+    ) -> Result<Vec<Stored>, StoreError> {
+        let mut claims = Vec::new();
+        for slot in slots.filter_map(|i| self.slot(i)) {
+            if scope.sees(slot.head()?.partner()) {
+                claims.push(slot.stored()?);
+            }
+        }
+        Ok(claims)
     }
 
     /// The claims indexed under `customer` with any of `flags`.
@@ -179,14 +241,13 @@ impl Inner {
         &'a self,
         customer: &CustomerId,
         flags: u8,
-    ) -> impl Iterator<Item = &'a Stored> + 'a {
+    ) -> impl Iterator<Item = (u32, &'a Slot)> + 'a {
         self.customers
             .get(&fingerprint(customer))
             .map_or(&[][..], |m| &m[..])
             .iter()
             .filter(move |m| m.flags & flags != 0)
-            .filter_map(|m| m.claim())
-            .filter_map(|id| self.get(&id))
+            .filter_map(|m| Some((m.slot, self.slot(m.slot)?)))
     }
 
     /// Whether no claim holds a key or counts towards a limit about `claim`'s customer, and the
@@ -209,65 +270,79 @@ impl Inner {
     }
 
     /// The claim that holds `key`.
-    fn holder(&self, key: &UniqueKey) -> Option<ClaimId> {
-        self.members(&key.customer(), HOLDS)
-            .find(|s| s.claim.holds(key))
-            .map(|s| s.claim.id())
+    fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
+        for (_, slot) in self.members(&key.customer(), HOLDS) {
+            let head = slot.head()?;
+            if head.holds(key) {
+                return Ok(Some(head.id()));
+            }
+        }
+        Ok(None)
     }
 
     /// How many claims count towards `key`.
-    fn count(&self, key: &CountedKey) -> u32 {
-        let n = self
-            .members(&key.customer, HOLDS)
-            .filter(|s| s.claim.counts_towards(key))
-            .count();
-        u32::try_from(n).unwrap_or(u32::MAX)
+    fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
+        let mut n: u32 = 0;
+        for (_, slot) in self.members(&key.customer, HOLDS) {
+            if slot.head()?.counts_towards(key) {
+                n = n.saturating_add(1);
+            }
+        }
+        Ok(n)
     }
 
     /// Checks every write against the store and against each other; changes nothing.
     fn plan(&self, writes: &[Write]) -> Result<Vec<Planned>, StoreError> {
         let mut planned = Vec::with_capacity(writes.len());
+        let mut creates: usize = 0;
         for (i, write) in writes.iter().enumerate() {
             let id = write.claim.id();
             if writes.iter().take(i).any(|w| w.claim.id() == id) {
                 return Err(StoreError::DuplicateWrite { claim: id });
             }
             let existing = self.get(&id);
-            let actual = existing.map(|s| s.version);
+            let actual = existing.map(|(_, s)| s.version);
             let index = memberships(&write.claim);
             match (write.expect, existing) {
-                (Expect::Absent, None) => planned.push(Planned {
-                    id,
-                    version: Version::FIRST,
-                    old: None,
-                    new: Some(
-                        if writes.len() == 1 && self.is_free_for(&write.claim, &index) {
-                            // Nothing about this customer is held or counted: the claim's
-                            // keys and limit cannot clash, so they need not be listed.
-                            Holdings::default()
-                        } else {
-                            write.claim.holdings()
-                        },
-                    ),
-                    index,
-                }),
-                (Expect::Absent, Some(stored)) => {
-                    if !stored.claim.same_content(&write.claim) {
+                (Expect::Absent, None) => {
+                    creates = creates.saturating_add(1);
+                    planned.push(Planned {
+                        version: Version::FIRST,
+                        old: None,
+                        new: Some(
+                            if writes.len() == 1 && self.is_free_for(&write.claim, &index) {
+                                // Nothing about this customer is held or counted: the claim's
+                                // keys and limit cannot clash, so they need not be listed.
+                                Holdings::default()
+                            } else {
+                                write.claim.holdings()
+                            },
+                        ),
+                        index,
+                    });
+                }
+                (Expect::Absent, Some((_, stored))) => {
+                    if !stored.claim()?.same_content(&write.claim) {
                         return Err(StoreError::IdConflict { claim: id });
                     }
                     planned.push(Planned {
-                        id,
                         version: stored.version,
                         old: None,
                         new: None,
                         index,
                     });
                 }
-                (Expect::Version(expected), Some(stored)) if stored.version == expected => {
+                (Expect::Version(expected), Some((slot, stored))) if stored.version == expected => {
+                    let old = stored.claim()?;
                     planned.push(Planned {
-                        id,
                         version: expected.next(),
-                        old: Some(stored.claim.holdings()),
+                        old: Some(Old {
+                            slot,
+                            holdings: old.holdings(),
+                            index: memberships(&old),
+                            partner: old.partner(),
+                            deadline: old.next_deadline(),
+                        }),
                         new: Some(write.claim.holdings()),
                         index,
                     });
@@ -281,15 +356,18 @@ impl Inner {
                 }
             }
         }
-        self.check_keys(&planned)?;
+        if u32::try_from(self.ids.len().saturating_add(creates)).is_err() {
+            return Err(StoreError::backend(Full));
+        }
+        self.check_keys(writes, &planned)?;
         Ok(planned)
     }
 
     /// Checks the keys and counts the planned writes acquire, after the releases of the whole
     /// commit.
-    fn check_keys(&self, planned: &[Planned]) -> Result<(), StoreError> {
+    fn check_keys(&self, writes: &[Write], planned: &[Planned]) -> Result<(), StoreError> {
         let held_before =
-            |p: &Planned, key: &UniqueKey| p.old.as_ref().is_some_and(|o| o.unique.contains(key));
+            |p: &Planned, key: &UniqueKey| p.old_holdings().is_some_and(|o| o.unique.contains(key));
         // Keys released by some write of this commit: free for the others.
         let released = |key: &UniqueKey| {
             planned.iter().any(|p| {
@@ -299,9 +377,9 @@ impl Inner {
             })
         };
         let mut acquired: Vec<(&UniqueKey, ClaimId)> = Vec::new();
-        for p in planned {
+        for (write, p) in writes.iter().zip(planned) {
             let Some(new) = &p.new else { continue };
-            let id = p.id;
+            let id = write.claim.id();
             for key in &new.unique {
                 if let Some((_, other)) = acquired.iter().find(|(k, _)| *k == key) {
                     return Err(StoreError::KeyHeld {
@@ -310,7 +388,7 @@ impl Inner {
                     });
                 }
                 if !held_before(p, key) {
-                    match self.holder(key) {
+                    match self.holder(key)? {
                         Some(holder) if holder != id && !released(key) => {
                             return Err(StoreError::KeyHeld {
                                 key: key.clone(),
@@ -332,12 +410,12 @@ impl Inner {
             let Some((key, limit)) = p.new.as_ref().and_then(|h| h.counted.as_ref()) else {
                 continue;
             };
-            if counts(p.old.as_ref(), key) {
+            if counts(p.old_holdings(), key) {
                 continue;
             }
-            let mut count = i64::from(self.count(key));
+            let mut count = i64::from(self.count(key)?);
             for q in planned.iter().filter(|q| q.new.is_some()) {
-                count = match (counts(q.old.as_ref(), key), counts(q.new.as_ref(), key)) {
+                count = match (counts(q.old_holdings(), key), counts(q.new.as_ref(), key)) {
                     (true, false) => count.saturating_sub(1),
                     (false, true) => count.saturating_add(1),
                     _ => count,
@@ -361,77 +439,84 @@ impl Inner {
             if p.new.is_none() {
                 continue;
             }
-            let mut claim = write.claim;
-            claim.shrink_to_fit();
-            let id = p.id;
-            let new = p.index;
+            let claim = write.claim;
+            let id = claim.id();
+            let partner = claim.partner();
             let deadline = claim.next_deadline();
-            match self.get(&id) {
+            self.scratch.clear();
+            claim.encode(&mut self.scratch);
+            drop(claim);
+            let slot = Slot {
+                version: p.version,
+                packed: Box::from(self.scratch.as_slice()),
+            };
+            let new = p.index;
+            let i = match p.old {
                 None => {
-                    self.by_partner.entry(claim.partner()).or_default().push(id);
+                    let i = self.push(id, slot);
+                    self.by_partner.entry(partner).or_default().push(i);
                     for (print, flags) in new.into_iter().flatten() {
-                        self.index(print, id, flags);
+                        self.index(print, i, flags);
                     }
+                    i
                 }
                 Some(old) => {
-                    let old_partner = old.claim.partner();
-                    let old_deadline = old.claim.next_deadline();
-                    let old = memberships(&old.claim);
-                    if old != new {
-                        for (print, _) in old.into_iter().flatten() {
-                            self.index(print, id, 0);
+                    let i = old.slot;
+                    if let Some(stored) = self.slot_mut(i) {
+                        *stored = slot;
+                    }
+                    if old.index != new {
+                        for (print, _) in old.index.into_iter().flatten() {
+                            self.index(print, i, 0);
                         }
                         for (print, flags) in new.into_iter().flatten() {
-                            self.index(print, id, flags);
+                            self.index(print, i, flags);
                         }
                     }
-                    if old_partner != claim.partner() {
-                        if let Some(ids) = self.by_partner.get_mut(&old_partner) {
-                            ids.retain(|c| *c != id);
+                    if old.partner != partner {
+                        if let Some(slots) = self.by_partner.get_mut(&old.partner) {
+                            slots.retain(|s| *s != i);
                         }
-                        self.by_partner.entry(claim.partner()).or_default().push(id);
+                        self.by_partner.entry(partner).or_default().push(i);
                     }
-                    if old_deadline != deadline
-                        && let Some(old_deadline) = old_deadline
+                    if old.deadline != deadline
+                        && let Some(old_deadline) = old.deadline
                     {
-                        self.due.remove(&(old_deadline, id));
+                        self.due.remove(&(old_deadline, i));
                     }
+                    i
                 }
-            }
+            };
             if let Some(deadline) = deadline {
-                self.due.insert((deadline, id));
+                self.due.insert((deadline, i));
             }
-            self.put(
-                id,
-                Stored {
-                    claim,
-                    version: p.version,
-                },
-            );
+        }
+        // A large encoding (a long history) does not keep its buffer.
+        if self.scratch.capacity() > SCRATCH {
+            self.scratch = Vec::new();
         }
         versions
     }
 
-    /// Sets the flags of claim `id` under customer fingerprint `print` (0: removes it). The
+    /// Sets the flags of slot `i` under customer fingerprint `print` (0: removes it). The
     /// entry is rebuilt at its exact size, so the index has no spare capacity.
-    fn index(&mut self, print: u64, id: ClaimId, flags: u8) {
-        let bytes = id.as_uuid().into_bytes();
+    fn index(&mut self, print: u64, i: u32, flags: u8) {
         let members = self.customers.get(&print).map_or(&[][..], |m| &m[..]);
         let mut next: Vec<Member> = Vec::with_capacity(members.len().saturating_add(1));
         let mut merged = false;
         for m in members {
-            if m.id == bytes {
+            if m.slot == i {
                 merged = true;
                 let flags = if flags == 0 { 0 } else { m.flags | flags };
                 if flags != 0 {
-                    next.push(Member { id: bytes, flags });
+                    next.push(Member { slot: i, flags });
                 }
             } else {
                 next.push(*m);
             }
         }
         if !merged && flags != 0 {
-            next.push(Member { id: bytes, flags });
+            next.push(Member { slot: i, flags });
         }
         if next.is_empty() {
             self.customers.remove(&print);
@@ -441,13 +526,21 @@ impl Inner {
     }
 }
 
+/// The scratch buffer a commit keeps between commits, in bytes.
+const SCRATCH: usize = 16 * 1024;
+
+/// The store already holds `u32::MAX` claims.
+#[derive(Debug, thiserror::Error)]
+#[error("the in-memory store is full: it holds at most {} claims", u32::MAX)]
+struct Full;
+
 impl Store for InMemoryStore {
     fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError> {
-        Ok(self
-            .lock()
-            .get(&id)
-            .filter(|s| scope.sees(s.claim.partner()))
-            .cloned())
+        let inner = self.lock();
+        match inner.get(&id) {
+            Some((_, slot)) if scope.sees(slot.head()?.partner()) => slot.stored().map(Some),
+            _ => Ok(None),
+        }
     }
 
     fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
@@ -479,11 +572,11 @@ impl Store for InMemoryStore {
 
     fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
         let inner = self.lock();
-        let ids = inner
+        let slots = inner
             .by_partner
             .get(&partner)
             .map_or(&[][..], Vec::as_slice);
-        Ok(inner.stored(ids.iter().copied(), Scope::Partner(partner)))
+        inner.decoded(slots.iter().copied(), Scope::Partner(partner))
     }
 
     fn by_partner_engagement(
@@ -498,28 +591,31 @@ impl Store for InMemoryStore {
 
     fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
         let inner = self.lock();
-        Ok(inner
-            .members(customer, LISTED)
-            .filter(|s| scope.sees(s.claim.partner()) && s.claim.customer() == *customer)
-            .cloned()
-            .collect())
+        let mut claims = inner.decoded(inner.members(customer, LISTED).map(|(i, _)| i), scope)?;
+        claims.retain(|s| s.claim.customer() == *customer);
+        Ok(claims)
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
-        Ok(self.lock().holder(key))
+        self.lock().holder(key)
     }
 
     fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
-        Ok(self.lock().count(key))
+        self.lock().count(key)
     }
 
     fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
-        Ok(self
-            .lock()
+        let inner = self.lock();
+        let mut ids = Vec::new();
+        for (_, i) in inner
             .due
             .iter()
             .take_while(|(deadline, _)| *deadline <= now)
-            .map(|(_, id)| *id)
-            .collect())
+        {
+            if let Some(slot) = inner.slot(*i) {
+                ids.push(slot.head()?.id());
+            }
+        }
+        Ok(ids)
     }
 }

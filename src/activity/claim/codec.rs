@@ -7,7 +7,6 @@
 //! rejection, dispute and dispute resubmission times, the evidence (kind, reference, time),
 //! the referral (optional), and the history. Each history entry: time, actor (by index once
 //! written), command, from (optional), to, note (optional).
-#![cfg_attr(not(test), allow(dead_code))]
 
 use super::{ActivityClaim, ActivityHistoryEntry, Data, EvidenceRules, VariablePay};
 use crate::activity::Evidence;

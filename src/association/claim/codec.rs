@@ -5,7 +5,6 @@
 //! creation, notification, opt-out end and approval times, the review part (optional), and the
 //! history. Each history entry: time, actor (by index once written), command, from (optional),
 //! to, changed fields (bits), note (optional).
-#![cfg_attr(not(test), allow(dead_code))]
 
 use super::{AssociationClaim, Data, Ending, HistoryEntry, Rejection, Review};
 use crate::association::form::{AssociationContent, FieldSet, RevenueDetails};
