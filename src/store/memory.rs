@@ -432,20 +432,22 @@ impl Inner {
     }
 
     /// Applies checked writes; cannot fail.
-    fn apply(&mut self, writes: Vec<Write>, planned: Vec<Planned>) -> Vec<Version> {
+    ///
+    /// It only reads the claims: the caller drops them once the lock is released, so that
+    /// freeing them does not lengthen the critical section.
+    fn apply(&mut self, writes: &[Write], planned: Vec<Planned>) -> Vec<Version> {
         let mut versions = Vec::with_capacity(planned.len());
-        for (write, p) in writes.into_iter().zip(planned) {
+        for (write, p) in writes.iter().zip(planned) {
             versions.push(p.version);
             if p.new.is_none() {
                 continue;
             }
-            let claim = write.claim;
+            let claim = &write.claim;
             let id = claim.id();
             let partner = claim.partner();
             let deadline = claim.next_deadline();
             self.scratch.clear();
             claim.encode(&mut self.scratch);
-            drop(claim);
             let slot = Slot {
                 version: p.version,
                 packed: Box::from(self.scratch.as_slice()),
@@ -546,7 +548,10 @@ impl Store for InMemoryStore {
     fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
         let mut inner = self.lock();
         let planned = inner.plan(&writes)?;
-        Ok(inner.apply(writes, planned))
+        let versions = inner.apply(&writes, planned);
+        drop(inner);
+        drop(writes);
+        Ok(versions)
     }
 
     /// The whole batch under one lock: each claim is planned against the store as the claims
@@ -559,7 +564,7 @@ impl Store for InMemoryStore {
             let writes = vec![Write::create(claim)];
             let outcome = match inner.plan(&writes) {
                 Ok(planned) => inner
-                    .apply(writes, planned)
+                    .apply(&writes, planned)
                     .first()
                     .copied()
                     .ok_or(StoreError::NotFound { claim: id }),
