@@ -734,27 +734,38 @@ fn check_limits(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreEr
 
 /// Inserts the key rows of one claim, in one statement, skipping every key already held:
 /// whether every row went in. The key is the primary key of `keys`, so the database decides.
+///
+/// `OR IGNORE` rather than `ON CONFLICT (key) DO NOTHING`: the same for the primary key, but
+/// then no constraint of the statement can abort it (the columns bound are never NULL), so
+/// SQLite keeps no statement journal of the pages a multi-row insert changes.
 fn insert_keys<'k>(
     tx: &Transaction<'_>,
     keys: impl ExactSizeIterator<Item = &'k str> + Clone,
     claim: &str,
 ) -> Result<bool, StoreError> {
     let n = keys.len();
-    if n == 0 {
-        return Ok(true);
-    }
-    let mut sql = String::from("INSERT INTO keys (key, claim) VALUES ");
-    for i in 1..=n {
-        let comma = if i == 1 { "" } else { ", " };
-        let _ = write!(
-            sql,
-            "{comma}(?{}, ?{})",
-            i.saturating_mul(2).saturating_sub(1),
-            i.saturating_mul(2)
-        );
-    }
-    sql.push_str(" ON CONFLICT (key) DO NOTHING");
-    tx.prepare_cached(&sql)
+    let built;
+    let sql = match n {
+        0 => return Ok(true),
+        1 => "INSERT OR IGNORE INTO keys (key, claim) VALUES (?1, ?2)",
+        2 => "INSERT OR IGNORE INTO keys (key, claim) VALUES (?1, ?2), (?3, ?4)",
+        3 => "INSERT OR IGNORE INTO keys (key, claim) VALUES (?1, ?2), (?3, ?4), (?5, ?6)",
+        _ => {
+            let mut sql = String::from("INSERT OR IGNORE INTO keys (key, claim) VALUES ");
+            for i in 1..=n {
+                let comma = if i == 1 { "" } else { ", " };
+                let _ = write!(
+                    sql,
+                    "{comma}(?{}, ?{})",
+                    i.saturating_mul(2).saturating_sub(1),
+                    i.saturating_mul(2)
+                );
+            }
+            built = sql;
+            built.as_str()
+        }
+    };
+    tx.prepare_cached(sql)
         .and_then(|mut s| {
             s.execute(rusqlite::params_from_iter(
                 keys.flat_map(|key| [key, claim]),
