@@ -155,7 +155,7 @@ impl Raw {
         tx.prepare_cached(Self::INSERT)
             .unwrap()
             .execute(params![
-                claim.id().to_string(),
+                claim.id().as_uuid().as_bytes(),
                 i64::try_from(claim.partner().get()).unwrap(),
                 claim.engagement().as_str(),
                 claim.customer().to_string(),

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::columns::{corrupt, newer_schema, out_of_range, partner_to, version_from, version_to};
@@ -83,15 +84,57 @@ const SCHEMA_V2_TABLES: &str = "ALTER TABLE claims ADD COLUMN held_keys TEXT NOT
         PRIMARY KEY (key, claim)
     ) WITHOUT ROWID;";
 
+/// Version 2 to 3: claim IDs as 16-byte BLOBs (the UUID's bytes, which sort as its text did)
+/// rather than 36-character text, in `claims`, `keys` and `counts`. Each table is copied into
+/// its new form (claims keep their rowids, the order of queries by partner) and replaces the
+/// old one; the indexes are built again.
+const V2_TO_V3: &str = "CREATE TABLE claims_v3 (
+        id BLOB NOT NULL PRIMARY KEY,
+        partner INTEGER NOT NULL,
+        engagement TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        next_deadline TEXT NULL,
+        body TEXT NOT NULL,
+        held_keys TEXT NOT NULL DEFAULT '',
+        counted_key TEXT NULL
+    );
+    INSERT INTO claims_v3 (rowid, id, partner, engagement, customer, version, next_deadline,
+            body, held_keys, counted_key)
+        SELECT rowid, unhex(replace(id, '-', '')), partner, engagement, customer, version,
+            next_deadline, body, held_keys, counted_key
+        FROM claims ORDER BY rowid;
+    DROP TABLE claims;
+    ALTER TABLE claims_v3 RENAME TO claims;
+    CREATE INDEX claims_partner_engagement ON claims (partner, engagement);
+    CREATE INDEX claims_customer ON claims (customer, partner);
+    CREATE INDEX claims_next_deadline ON claims (next_deadline, id)
+        WHERE next_deadline IS NOT NULL;
+    CREATE TABLE keys_v3 (
+        key TEXT PRIMARY KEY,
+        claim BLOB NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO keys_v3 (key, claim) SELECT key, unhex(replace(claim, '-', '')) FROM keys;
+    DROP TABLE keys;
+    ALTER TABLE keys_v3 RENAME TO keys;
+    CREATE TABLE counts_v3 (
+        key TEXT NOT NULL,
+        claim BLOB NOT NULL,
+        PRIMARY KEY (key, claim)
+    ) WITHOUT ROWID;
+    INSERT INTO counts_v3 (key, claim) SELECT key, unhex(replace(claim, '-', '')) FROM counts;
+    DROP TABLE counts;
+    ALTER TABLE counts_v3 RENAME TO counts;";
+
 /// One step of the schema, inside the migration's transaction.
 type Migration = fn(&Transaction<'_>) -> Result<(), StoreError>;
 
 /// The schema, one migration per version: entry `n` takes the database from version `n` to
 /// version `n + 1`.
-const MIGRATIONS: &[Migration] = &[create_v1, v1_to_v2];
+const MIGRATIONS: &[Migration] = &[create_v1, v1_to_v2, v2_to_v3];
 
 /// The newest schema version this build knows.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: the tables, empty.
 fn create_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
@@ -154,6 +197,33 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
         .map_err(StoreError::backend)
 }
 
+/// Version 2 to 3: see [`V2_TO_V3`]. Every ID read must have been a claim ID (a UUID as
+/// text), else the migration fails and changes nothing.
+fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    // An ID that is not 32 hexadecimal digits and hyphens would come out NULL (refused by the
+    // NOT NULL of the new tables) or of another length.
+    tx.execute_batch(V2_TO_V3).map_err(StoreError::backend)?;
+    let bad: Option<Vec<u8>> = tx
+        .query_row(
+            "SELECT id FROM claims WHERE length(id) != 16
+             UNION ALL SELECT claim FROM keys WHERE length(claim) != 16
+             UNION ALL SELECT claim FROM counts WHERE length(claim) != 16
+             LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(StoreError::backend)?;
+    match bad {
+        Some(id) => Err(corrupt(
+            "claim ID",
+            &String::from_utf8_lossy(&id),
+            &"not a UUID",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A [`Store`] over one SQLite database, in a file or in memory (feature `sqlite`).
 ///
 /// It keeps the contract exactly as [`InMemoryStore`](super::InMemoryStore) does, and passes
@@ -192,7 +262,7 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
 ///    its new version no longer holds (releases of the whole commit come first, so a key one
 ///    write releases may go to another);
 /// 3. every write inserts the keys it newly holds: the key is the primary key of `keys`, so
-///    the insert (`ON CONFLICT DO NOTHING`) of a key already held changes no row, and the
+///    the insert (`INSERT OR IGNORE`) of a key already held changes no row, and the
 ///    commit fails with [`StoreError::KeyHeld`] naming the holder read in the same
 ///    transaction;
 /// 4. every newly counted place is checked with a `COUNT` over `counts`, after all the
@@ -213,10 +283,12 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
 ///
 /// # Schema
 ///
-/// Version 2 (a file of version 1 is migrated when it is opened):
+/// Version 3 (a file of version 1 or 2 is migrated when it is opened):
 ///
 /// - `claims(id, partner, engagement, customer, version, next_deadline, body, held_keys,
-///   counted_key)`: one row per claim, its body as JSON, with indexes on
+///   counted_key)`: one row per claim, its ID as the 16 bytes of its UUID (a `BLOB`, which
+///   sorts as the ID's text does; version 2 stored the 36-character text), its body as JSON,
+///   with indexes on
 ///   `(partner, engagement)` (which also serves queries by partner alone),
 ///   `(customer, partner)` and `next_deadline`. Customers are stored in their canonical text
 ///   form; deadlines as RFC 3339 UTC text with nanoseconds, which sorts in time order (a
@@ -224,7 +296,8 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
 ///   [`StoreError::Backend`]). `held_keys` lists the keys the claim holds (one per line) and
 ///   `counted_key` the counted key it counts towards, so that an update releases them by
 ///   their primary keys.
-/// - `keys(key PRIMARY KEY, claim) WITHOUT ROWID`: the holder of each uniqueness key held.
+/// - `keys(key PRIMARY KEY, claim) WITHOUT ROWID`: the holder of each uniqueness key held
+///   (its ID, 16 bytes as in `claims`).
 /// - `counts(key, claim, PRIMARY KEY (key, claim)) WITHOUT ROWID`: the counted key each
 ///   active claim counts towards; a count is the number of its rows, so it can never drift
 ///   from the claims.
@@ -249,7 +322,7 @@ pub struct SqliteStore {
 
 /// The outcome of the first step of one write.
 struct Planned {
-    id: String,
+    id: IdColumn,
     version: Version,
     /// The keys the stored version held (compact text), for an update.
     old_keys: Vec<String>,
@@ -489,8 +562,17 @@ fn claim_from(body: &str) -> Result<Claim, StoreError> {
     serde_json::from_str(body).map_err(|e| corrupt("claim", body, &e))
 }
 
-fn claim_id_from(text: &str) -> Result<ClaimId, StoreError> {
-    ClaimId::parse(text).map_err(|e| corrupt("claim ID", text, &e))
+/// A claim ID as a column: the 16 bytes of its UUID, which sort as its text does.
+type IdColumn = [u8; 16];
+
+fn id_to(id: ClaimId) -> IdColumn {
+    id.as_uuid().into_bytes()
+}
+
+fn claim_id_from(bytes: &[u8]) -> Result<ClaimId, StoreError> {
+    let uuid = uuid::Uuid::from_slice(bytes)
+        .map_err(|e| corrupt("claim ID", &format!("{bytes:02x?}"), &e))?;
+    ClaimId::from_uuid(uuid).map_err(|e| corrupt("claim ID", &uuid.to_string(), &e))
 }
 
 /// The earliest and latest moments stored as text: four-digit years sort as text.
@@ -510,7 +592,7 @@ fn timestamp(t: DateTime<Utc>) -> Result<String, StoreError> {
 /// The columns of a claim row, derived from the claim; the body is JSON serialized into a
 /// buffer the caller reuses from claim to claim.
 struct Row<'a> {
-    id: String,
+    id: IdColumn,
     partner: i64,
     engagement: &'a str,
     customer: String,
@@ -524,7 +606,7 @@ impl<'a> Row<'a> {
         serde_json::to_writer(&mut *buffer, claim).map_err(StoreError::backend)?;
         let buffer: &'a Vec<u8> = buffer;
         Ok(Self {
-            id: claim.id().to_string(),
+            id: id_to(claim.id()),
             partner: partner_to(claim.partner())?,
             engagement: claim.engagement().as_str(),
             customer: claim.customer().to_string(),
@@ -588,7 +670,7 @@ fn create(tx: &Transaction<'_>, claim: &Claim, row: &Row<'_>) -> Result<Planned,
         .map_err(StoreError::backend)?;
     if inserted == 1 {
         return Ok(Planned {
-            id: row.id.clone(),
+            id: row.id,
             version: Version::FIRST,
             old_keys: Vec::new(),
             old_counted: None,
@@ -597,13 +679,13 @@ fn create(tx: &Transaction<'_>, claim: &Claim, row: &Row<'_>) -> Result<Planned,
     }
     let (version, body): (i64, String) = tx
         .prepare_cached("SELECT version, body FROM claims WHERE id = ?1")
-        .and_then(|mut s| s.query_row([&row.id], |r| Ok((r.get(0)?, r.get(1)?))))
+        .and_then(|mut s| s.query_row([row.id], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(StoreError::backend)?;
     if !claim_from(&body)?.same_content(claim) {
         return Err(StoreError::IdConflict { claim: claim.id() });
     }
     Ok(Planned {
-        id: row.id.clone(),
+        id: row.id,
         version: version_from(version)?,
         old_keys: Vec::new(),
         old_counted: None,
@@ -623,7 +705,7 @@ fn update(
     let stored: Option<(i64, String, Option<String>)> = tx
         .prepare_cached("SELECT version, held_keys, counted_key FROM claims WHERE id = ?1")
         .and_then(|mut s| {
-            s.query_row([&row.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            s.query_row([row.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()
         })
         .map_err(StoreError::backend)?;
@@ -666,7 +748,7 @@ fn update(
         return Err(conflict(Some(actual)));
     }
     Ok(Planned {
-        id: row.id.clone(),
+        id: row.id,
         version: next,
         old_keys: held_keys(&old_held),
         old_counted,
@@ -741,7 +823,7 @@ fn check_limits(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreEr
 fn insert_keys<'k>(
     tx: &Transaction<'_>,
     keys: impl ExactSizeIterator<Item = &'k str> + Clone,
-    claim: &str,
+    claim: &IdColumn,
 ) -> Result<bool, StoreError> {
     let n = keys.len();
     let built;
@@ -768,7 +850,12 @@ fn insert_keys<'k>(
     tx.prepare_cached(sql)
         .and_then(|mut s| {
             s.execute(rusqlite::params_from_iter(
-                keys.flat_map(|key| [key, claim]),
+                keys.flat_map(|key| {
+                    [
+                        ToSqlOutput::Borrowed(ValueRef::Text(key.as_bytes())),
+                        ToSqlOutput::Borrowed(ValueRef::Blob(claim)),
+                    ]
+                }),
             ))
         })
         .map(|inserted| inserted == n)
@@ -781,13 +868,13 @@ fn insert_keys<'k>(
 fn first_held<'k>(
     tx: &Transaction<'_>,
     keys: impl Iterator<Item = &'k (UniqueKey, String)>,
-    claim: &str,
+    claim: &IdColumn,
 ) -> StoreError {
     let mut seen: Vec<&str> = Vec::new();
     for (key, text) in keys {
         let holder = tx
             .prepare_cached("SELECT claim FROM keys WHERE key = ?1")
-            .and_then(|mut s| s.query_row([text], |r| r.get::<_, String>(0)).optional());
+            .and_then(|mut s| s.query_row([text], |r| r.get::<_, Vec<u8>>(0)).optional());
         match holder {
             Ok(Some(holder)) if holder != claim || seen.contains(&text.as_str()) => {
                 return match claim_id_from(&holder) {
@@ -804,28 +891,28 @@ fn first_held<'k>(
     }
     corrupt(
         "key table",
-        claim,
+        &format!("{claim:02x?}"),
         &"a key insert was refused, but no key is held",
     )
 }
 
-fn delete_key(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
+fn delete_key(tx: &Transaction<'_>, key: &str, claim: &IdColumn) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM keys WHERE key = ?1 AND claim = ?2")
-        .and_then(|mut s| s.execute([key, claim]))
+        .and_then(|mut s| s.execute(params![key, claim]))
         .map(drop)
         .map_err(StoreError::backend)
 }
 
-fn insert_counted(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
+fn insert_counted(tx: &Transaction<'_>, key: &str, claim: &IdColumn) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO counts (key, claim) VALUES (?1, ?2)")
-        .and_then(|mut s| s.execute([key, claim]))
+        .and_then(|mut s| s.execute(params![key, claim]))
         .map(drop)
         .map_err(StoreError::backend)
 }
 
-fn delete_counted(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
+fn delete_counted(tx: &Transaction<'_>, key: &str, claim: &IdColumn) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM counts WHERE key = ?1 AND claim = ?2")
-        .and_then(|mut s| s.execute([key, claim]))
+        .and_then(|mut s| s.execute(params![key, claim]))
         .map(drop)
         .map_err(StoreError::backend)
 }
@@ -844,7 +931,7 @@ fn import_one(
     let Some(new) = &planned.new else {
         return Ok(planned.version);
     };
-    let id = planned.id.as_str();
+    let id = &planned.id;
     if !insert_keys(tx, new.keys.iter().map(|(_, text)| text.as_str()), id)? {
         let refusal = first_held(tx, new.keys.iter(), id);
         undo_create(tx, id, new.keys.iter(), None)?;
@@ -866,7 +953,7 @@ fn import_one(
 /// Deletes what a refused create of an import wrote: its keys, its counted place, its row.
 fn undo_create<'k>(
     tx: &Transaction<'_>,
-    id: &str,
+    id: &IdColumn,
     keys: impl Iterator<Item = &'k (UniqueKey, String)>,
     counted: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -894,11 +981,11 @@ impl Store for SqliteStore {
         let found = match scope {
             Scope::Microsoft => self.select(
                 "SELECT version, body FROM claims WHERE id = ?1",
-                [id.to_string()],
+                [id_to(id)],
             )?,
             Scope::Partner(partner) => self.select(
                 "SELECT version, body FROM claims WHERE id = ?1 AND partner = ?2",
-                params![id.to_string(), partner_to(partner)?],
+                params![id_to(id), partner_to(partner)?],
             )?,
         };
         Ok(found.into_iter().next())
@@ -975,7 +1062,7 @@ impl Store for SqliteStore {
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
-        let holder: Option<String> = self
+        let holder: Option<Vec<u8>> = self
             .lock()
             .prepare_cached("SELECT claim FROM keys WHERE key = ?1")
             .and_then(|mut s| s.query_row([key_text(key)], |r| r.get(0)).optional())
@@ -1007,7 +1094,7 @@ impl Store for SqliteStore {
             )
             .map_err(StoreError::backend)?;
         let ids = statement
-            .query_map([now], |r| r.get::<_, String>(0))
+            .query_map([now], |r| r.get::<_, Vec<u8>>(0))
             .map_err(StoreError::backend)?;
         let mut due = Vec::new();
         for id in ids {
