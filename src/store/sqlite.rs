@@ -313,8 +313,8 @@ fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
 ///
 /// One connection behind a mutex: commits and queries run one at a time within a process.
 /// Other processes that open the same file wait for its lock for up to five seconds. Files
-/// use the WAL journal. The connection keeps a page cache of up to 64 MiB, allocated as it is
-/// used.
+/// use the WAL journal. The connection keeps SQLite's default page cache (2 MiB); an import
+/// raises it to 64 MiB for its batch (allocated as it is used).
 #[derive(Debug)]
 pub struct SqliteStore {
     connection: Mutex<Connection>,
@@ -417,12 +417,8 @@ impl SqliteStore {
         connection
             .pragma_update(None, "temp_store", "MEMORY")
             .map_err(StoreError::backend)?;
-        // A page cache of up to 64 MiB (the default is 2 MiB): a batch of an import changes
-        // pages all over the indexes, and a cache that overflows writes its pages to the WAL
-        // before the commit, some of them more than once. It is only a cap: pages are
-        // allocated as they are read or written. Durability is the `synchronous` setting's.
         connection
-            .pragma_update(None, "cache_size", -65_536)
+            .pragma_update(None, "cache_size", COMMIT_CACHE_KIB)
             .map_err(StoreError::backend)?;
         // Room for the key inserts of every size (one statement per number of keys).
         connection.set_prepared_statement_cache_capacity(64);
@@ -464,6 +460,18 @@ impl SqliteStore {
         Ok(stored)
     }
 }
+
+/// The page cache of the connection (`cache_size`, negative: in KiB), SQLite's default. Not
+/// larger: at the end of every transaction SQLite scans the cache's hash table, which grows
+/// with the pages cached, and with 64 MiB of pages that scan cost a one-claim commit more
+/// than a tenth of its time.
+const COMMIT_CACHE_KIB: i64 = -2_000;
+
+/// The page cache during an import's batch: 64 MiB. A batch changes pages all over the
+/// indexes, and a cache that overflows writes its pages to the WAL before the commit, some
+/// of them more than once. It is only a cap: pages are allocated as they are read or
+/// written. Durability is the `synchronous` setting's.
+const IMPORT_CACHE_KIB: i64 = -65_536;
 
 /// Creates or migrates the schema, in one transaction.
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
@@ -950,6 +958,27 @@ fn import_one(
     Ok(planned.version)
 }
 
+/// One batch of an import, in one `BEGIN IMMEDIATE` transaction.
+fn import_batch(connection: &mut Connection, claims: &[Claim]) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport::with_capacity(claims.len());
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::backend)?;
+    // A refused claim takes back what it wrote and the batch goes on. A back-end failure
+    // drops `tx`, which rolls the whole batch back.
+    let mut buffer = Vec::new();
+    for claim in claims {
+        let id = claim.id();
+        match import_one(&tx, claim, &mut buffer) {
+            Ok(version) => report.outcomes.push((id, Ok(version))),
+            Err(error @ StoreError::Backend { .. }) => return Err(error),
+            Err(refusal) => report.outcomes.push((id, Err(refusal))),
+        }
+    }
+    tx.commit().map_err(StoreError::backend)?;
+    Ok(report)
+}
+
 /// Deletes what a refused create of an import wrote: its keys, its counted place, its row.
 fn undo_create<'k>(
     tx: &Transaction<'_>,
@@ -1006,24 +1035,15 @@ impl Store for SqliteStore {
     }
 
     fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
-        let mut report = ImportReport::with_capacity(claims.len());
         let mut connection = self.lock();
-        let tx = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        connection
+            .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)
             .map_err(StoreError::backend)?;
-        // A refused claim takes back what it wrote and the batch goes on. A back-end failure
-        // drops `tx`, which rolls the whole batch back.
-        let mut buffer = Vec::new();
-        for claim in &claims {
-            let id = claim.id();
-            match import_one(&tx, claim, &mut buffer) {
-                Ok(version) => report.outcomes.push((id, Ok(version))),
-                Err(error @ StoreError::Backend { .. }) => return Err(error),
-                Err(refusal) => report.outcomes.push((id, Err(refusal))),
-            }
-        }
-        tx.commit().map_err(StoreError::backend)?;
-        Ok(report)
+        let imported = import_batch(&mut connection, &claims);
+        // Only a cap on memory: failing to lower it again changes no data, and the batch's
+        // outcome is what the caller needs.
+        let _ = connection.pragma_update(None, "cache_size", COMMIT_CACHE_KIB);
+        imported
     }
 
     fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
