@@ -533,53 +533,86 @@ const SCHEMA_V2: &str = "CREATE TABLE schema_version (version INTEGER NOT NULL);
         PRIMARY KEY (key, claim)
     ) WITHOUT ROWID;";
 
-/// A claim ID column of version 3 (16 bytes) as version 2 stored it: lowercase hyphenated.
-fn v2_id(column: &str) -> String {
-    let hex = format!("lower(hex({column}))");
-    format!(
-        "substr({hex}, 1, 8) || '-' || substr({hex}, 9, 4) || '-' || substr({hex}, 13, 4) \
-         || '-' || substr({hex}, 17, 4) || '-' || substr({hex}, 21, 12)"
-    )
+/// A claim ID of version 3 (16 bytes) as version 2 stored it: lowercase hyphenated text.
+fn v2_id(blob: &[u8]) -> String {
+    uuid::Uuid::from_slice(blob).unwrap().hyphenated().to_string()
+}
+
+/// A key's text of version 3 as version 2 wrote it: the tenant of an association key after
+/// the partner and the engagement.
+fn v2_key(v3: &str) -> String {
+    let fields: Vec<&str> = v3.split('|').collect();
+    match fields.as_slice() {
+        ["a", tenant, engagement, unit] => format!("a|{engagement}|{tenant}|{unit}"),
+        ["o", tenant, partner, engagement, unit] => {
+            format!("o|{partner}|{engagement}|{tenant}|{unit}")
+        }
+        ["c", ..] => v3.to_owned(),
+        _ => panic!("not a key of version 3: {v3}"),
+    }
 }
 
 /// Writes into a new version-2 file, as version 2 wrote them, the rows of the version-3 file
-/// at `from`: the same claim rows (in the same order), key rows and counted rows, with claim
-/// IDs as text.
+/// at `from`: the same claim rows (with the same rowids), key rows and counted rows, with
+/// claim IDs as text and keys in the text form of version 2.
 fn write_v2(path: &Path, from: &Path) {
+    let v3 = rusqlite::Connection::open(from).unwrap();
     let mut conn = rusqlite::Connection::open(path).unwrap();
     conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
         .unwrap();
-    conn.execute("ATTACH DATABASE ?1 AS v3", [from.to_str().unwrap()])
-        .unwrap();
     let tx = conn.transaction().unwrap();
     tx.execute_batch(SCHEMA_V2).unwrap();
-    tx.execute_batch(&format!(
-        "INSERT INTO main.claims (id, partner, engagement, customer, version, next_deadline,
-                body, held_keys, counted_key)
-            SELECT {}, partner, engagement, customer, version, next_deadline, body, held_keys,
-                counted_key
-            FROM v3.claims ORDER BY rowid;
-         INSERT INTO main.keys (key, claim) SELECT key, {} FROM v3.keys;
-         INSERT INTO main.counts (key, claim) SELECT key, {} FROM v3.counts;",
-        v2_id("id"),
-        v2_id("claim"),
-        v2_id("claim"),
-    ))
-    .unwrap();
-    tx.commit().unwrap();
-    conn.execute("DETACH DATABASE v3", []).unwrap();
-    // The copy is a real version-2 file: text IDs, as `ClaimId` writes them.
-    let text_ids: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM claims WHERE typeof(id) = 'text' AND length(id) = 36",
-            [],
-            |r| r.get(0),
+    let mut claims = v3
+        .prepare(
+            "SELECT rowid, id, partner, engagement, customer, version, next_deadline, body,
+                 held_keys, counted_key
+             FROM claims ORDER BY rowid",
         )
         .unwrap();
-    let all: i64 = conn
-        .query_row("SELECT COUNT(*) FROM claims", [], |r| r.get(0))
+    let mut rows = claims.query([]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        let held: String = r.get(8).unwrap();
+        let held: Vec<String> = held
+            .split('\n')
+            .filter(|k| !k.is_empty())
+            .map(v2_key)
+            .collect();
+        tx.execute(
+            "INSERT INTO claims (rowid, id, partner, engagement, customer, version,
+                 next_deadline, body, held_keys, counted_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            rusqlite::params![
+                r.get::<_, i64>(0).unwrap(),
+                v2_id(&r.get::<_, Vec<u8>>(1).unwrap()),
+                r.get::<_, i64>(2).unwrap(),
+                r.get::<_, String>(3).unwrap(),
+                r.get::<_, String>(4).unwrap(),
+                r.get::<_, i64>(5).unwrap(),
+                r.get::<_, Option<String>>(6).unwrap(),
+                r.get::<_, String>(7).unwrap(),
+                held.join("\n"),
+                r.get::<_, Option<String>>(9).unwrap(),
+            ],
+        )
         .unwrap();
-    assert_eq!(text_ids, all);
+    }
+    for (table, convert) in [("keys", v2_key as fn(&str) -> String), ("counts", str::to_owned)] {
+        let mut select = v3
+            .prepare(&format!("SELECT key, claim FROM {table}"))
+            .unwrap();
+        let mut rows = select.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            tx.execute(
+                &format!("INSERT INTO {table} (key, claim) VALUES (?1, ?2)"),
+                [
+                    convert(&r.get::<_, String>(0).unwrap()),
+                    v2_id(&r.get::<_, Vec<u8>>(1).unwrap()),
+                ],
+            )
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
 }
 
 /// Runs `case` on stores in version-3 files, copies what each left into a version-2 file,

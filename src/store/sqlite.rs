@@ -84,10 +84,11 @@ const SCHEMA_V2_TABLES: &str = "ALTER TABLE claims ADD COLUMN held_keys TEXT NOT
         PRIMARY KEY (key, claim)
     ) WITHOUT ROWID;";
 
-/// Version 2 to 3: claim IDs as 16-byte BLOBs (the UUID's bytes, which sort as its text did)
-/// rather than 36-character text, in `claims`, `keys` and `counts`. Each table is copied into
-/// its new form (claims keep their rowids, the order of queries by partner) and replaces the
-/// old one; the indexes are built again.
+/// Version 2 to 3, first step: claim IDs as 16-byte BLOBs (the UUID's bytes, which sort as
+/// its text did) rather than 36-character text, in `claims` and `counts`; each table is copied
+/// into its new form (claims keep their rowids, the order of queries by partner) and replaces
+/// the old one, and the indexes are built again. The new `keys` table is created empty:
+/// [`v2_to_v3`] fills it, its keys in their new text form.
 const V2_TO_V3: &str = "CREATE TABLE claims_v3 (
         id BLOB NOT NULL PRIMARY KEY,
         partner INTEGER NOT NULL,
@@ -114,9 +115,6 @@ const V2_TO_V3: &str = "CREATE TABLE claims_v3 (
         key TEXT PRIMARY KEY,
         claim BLOB NOT NULL
     ) WITHOUT ROWID;
-    INSERT INTO keys_v3 (key, claim) SELECT key, unhex(replace(claim, '-', '')) FROM keys;
-    DROP TABLE keys;
-    ALTER TABLE keys_v3 RENAME TO keys;
     CREATE TABLE counts_v3 (
         key TEXT NOT NULL,
         claim BLOB NOT NULL,
@@ -158,7 +156,7 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
     for (claim, json_key) in old_keys {
         let key: UniqueKey =
             serde_json::from_str(&json_key).map_err(|e| corrupt("key", &json_key, &e))?;
-        let text = key_text(&key);
+        let text = v2_key_text(&key);
         tx.prepare_cached("INSERT INTO keys (key, claim) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute([&text, &claim]))
             .map_err(StoreError::backend)?;
@@ -197,12 +195,50 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
         .map_err(StoreError::backend)
 }
 
-/// Version 2 to 3: see [`V2_TO_V3`]. Every ID read must have been a claim ID (a UUID as
-/// text), else the migration fails and changes nothing.
+/// Version 2 to 3: claim IDs as BLOBs (see [`V2_TO_V3`]), and the association keys in their
+/// text form of version 3, the tenant first (see [`key_text`]), in `keys` and in each claim's
+/// `held_keys`. Every ID read must be a claim ID (a UUID as text), and every key a key of
+/// version 2, else the migration fails and changes nothing.
 fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    // An ID that is not 32 hexadecimal digits and hyphens would come out NULL (refused by the
+    // An ID that is not 32 hexadecimal digits and hyphens comes out NULL (refused by the
     // NOT NULL of the new tables) or of another length.
     tx.execute_batch(V2_TO_V3).map_err(StoreError::backend)?;
+    let old_keys = tx
+        .prepare("SELECT key, unhex(replace(claim, '-', '')) FROM keys")
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(StoreError::backend)?;
+    for (key, claim) in old_keys {
+        let text = v3_key_text(&key)?;
+        tx.prepare_cached("INSERT INTO keys_v3 (key, claim) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![text, claim]))
+            .map_err(StoreError::backend)?;
+    }
+    tx.execute_batch("DROP TABLE keys; ALTER TABLE keys_v3 RENAME TO keys;")
+        .map_err(StoreError::backend)?;
+    let old_held = tx
+        .prepare("SELECT rowid, held_keys FROM claims WHERE held_keys != ''")
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(StoreError::backend)?;
+    for (rowid, held) in old_held {
+        let mut new = String::with_capacity(held.len());
+        for key in held.split(HELD_SEPARATOR).filter(|key| !key.is_empty()) {
+            if !new.is_empty() {
+                new.push(HELD_SEPARATOR);
+            }
+            new.push_str(&v3_key_text(key)?);
+        }
+        tx.prepare_cached("UPDATE claims SET held_keys = ?2 WHERE rowid = ?1")
+            .and_then(|mut s| s.execute(params![rowid, new]))
+            .map_err(StoreError::backend)?;
+    }
     let bad: Option<Vec<u8>> = tx
         .query_row(
             "SELECT id FROM claims WHERE length(id) != 16
@@ -221,6 +257,49 @@ fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
             &"not a UUID",
         )),
         None => Ok(()),
+    }
+}
+
+/// The text of a key in schema version 2, as [`v1_to_v2`] writes it (the form of
+/// [`key_text`], the partner and engagement before the tenant).
+fn v2_key_text(key: &UniqueKey) -> String {
+    let association = |text: &mut String, key: &AssociationKey| {
+        write!(
+            text,
+            "{}|{}|",
+            key.engagement,
+            key.tenant.as_uuid().simple()
+        )
+        .and_then(|()| write_unit(text, &key.unit))
+    };
+    let mut text = String::with_capacity(96);
+    // Writing to a `String` cannot fail.
+    let _ = match key {
+        UniqueKey::Associated { key } => {
+            text.push_str("a|");
+            association(&mut text, key)
+        }
+        UniqueKey::OpenAssociation { partner, key } => {
+            write!(text, "o|{partner}|").and_then(|()| association(&mut text, key))
+        }
+        UniqueKey::OpenActivity { .. } => return key_text(key),
+    };
+    text
+}
+
+/// A key's text of version 2 in the form of version 3: the tenant of an association key moves
+/// to the front (`a|<engagement>|<tenant>|<unit>` becomes `a|<tenant>|<engagement>|<unit>`,
+/// `o|<partner>|<engagement>|<tenant>|<unit>` becomes `o|<tenant>|<partner>|<engagement>|<unit>`);
+/// the keys of activities are the same.
+fn v3_key_text(v2: &str) -> Result<String, StoreError> {
+    let fields: Vec<&str> = v2.split('|').collect();
+    match fields.as_slice() {
+        ["a", engagement, tenant, unit] => Ok(format!("a|{tenant}|{engagement}|{unit}")),
+        ["o", partner, engagement, tenant, unit] => {
+            Ok(format!("o|{tenant}|{partner}|{engagement}|{unit}"))
+        }
+        ["c", ..] => Ok(v2.to_owned()),
+        _ => Err(corrupt("key", v2, &"not a key of schema version 2")),
     }
 }
 
@@ -305,9 +384,11 @@ fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
 ///   version than this build knows is refused.
 ///
 /// Keys are stored in a compact text form that is unambiguous, such as
-/// `o|4512345|<engagement>|<tenant, 32 hexadecimal digits>|w:<workload>` for an open
+/// `o|<tenant, 32 hexadecimal digits>|4512345|<engagement>|w:<workload>` for an open
 /// association (version 1 stored them as JSON, about three times as long, and indexed them a
-/// second time by claim).
+/// second time by claim; version 2 put the partner before the tenant, so that the keys of
+/// new claims went in at as many places as there are partners, each place filling and
+/// splitting its pages again and again).
 ///
 /// # Concurrency
 ///
@@ -520,22 +601,33 @@ const HELD_SEPARATOR: char = '\n';
 /// [`HELD_SEPARATOR`] (customer IDs are in their canonical `kind:value` form, of validated
 /// values).
 ///
-/// - `a|<engagement>|<tenant>|w:<workload>` or `a|<engagement>|<tenant>|s:<subscription>`:
+/// - `a|<tenant>|<engagement>|w:<workload>` or `a|<tenant>|<engagement>|s:<subscription>`:
 ///   [`UniqueKey::Associated`];
-/// - `o|<partner>|<engagement>|<tenant>|w:<workload>` (or `s:`):
+/// - `o|<tenant>|<partner>|<engagement>|w:<workload>` (or `s:`):
 ///   [`UniqueKey::OpenAssociation`];
 /// - `c|<partner>|<engagement>|<customer>`: [`UniqueKey::OpenActivity`].
+///
+/// The tenant comes first (since schema version 3): the keys of a claim stay side by side,
+/// and the keys of different claims spread over the table by tenant rather than bunching up
+/// at the end of each partner's keys.
 fn key_text(key: &UniqueKey) -> String {
     let mut text = String::with_capacity(96);
     // Writing to a `String` cannot fail.
     let _ = match key {
-        UniqueKey::Associated { key } => {
-            text.push_str("a|");
-            write_association_key(&mut text, key)
-        }
-        UniqueKey::OpenAssociation { partner, key } => {
-            write!(text, "o|{partner}|").and_then(|()| write_association_key(&mut text, key))
-        }
+        UniqueKey::Associated { key } => write!(
+            text,
+            "a|{}|{}|",
+            key.tenant.as_uuid().simple(),
+            key.engagement
+        )
+        .and_then(|()| write_unit(&mut text, &key.unit)),
+        UniqueKey::OpenAssociation { partner, key } => write!(
+            text,
+            "o|{}|{partner}|{}|",
+            key.tenant.as_uuid().simple(),
+            key.engagement
+        )
+        .and_then(|()| write_unit(&mut text, &key.unit)),
         UniqueKey::OpenActivity {
             partner,
             engagement,
@@ -545,14 +637,8 @@ fn key_text(key: &UniqueKey) -> String {
     text
 }
 
-fn write_association_key(text: &mut String, key: &AssociationKey) -> std::fmt::Result {
-    write!(
-        text,
-        "{}|{}|",
-        key.engagement,
-        key.tenant.as_uuid().simple()
-    )?;
-    match &key.unit {
+fn write_unit(text: &mut String, unit: &KeyUnit) -> std::fmt::Result {
+    match unit {
         KeyUnit::Workload(workload) => write!(text, "w:{workload}"),
         KeyUnit::Subscription(subscription) => {
             write!(text, "s:{}", subscription.as_uuid().simple())
@@ -1128,7 +1214,7 @@ impl Store for SqliteStore {
 mod tests {
     use std::collections::BTreeSet;
 
-    use super::{counted_text, key_text};
+    use super::{counted_text, key_text, v2_key_text, v3_key_text};
     use crate::association::{AssociationKey, KeyUnit};
     use crate::catalog::{EngagementId, WorkloadId};
     use crate::id::{CustomerId, PartnerId, SubscriptionId, TenantId};
@@ -1155,6 +1241,14 @@ mod tests {
         let key = association("mws_usage", TENANT, workload("teams"));
         assert_eq!(
             key_text(&UniqueKey::OpenAssociation { partner, key }),
+            "o|0f0e0d0c0b0a49088706050403020100|4512345|mws_usage|w:teams"
+        );
+        // Version 2's form, which the migration from version 1 still writes.
+        assert_eq!(
+            v2_key_text(&UniqueKey::OpenAssociation {
+                partner,
+                key: association("mws_usage", TENANT, workload("teams")),
+            }),
             "o|4512345|mws_usage|0f0e0d0c0b0a49088706050403020100|w:teams"
         );
         let customer: CustomerId = "domain:contoso.com".parse().unwrap();
@@ -1213,5 +1307,9 @@ mod tests {
         let texts: BTreeSet<String> = keys.iter().map(key_text).collect();
         assert_eq!(texts.len(), keys.len());
         assert!(texts.iter().all(|t| !t.contains(super::HELD_SEPARATOR)));
+        // The migration from version 2 turns each key's text of version 2 into its text.
+        for key in &keys {
+            assert_eq!(v3_key_text(&v2_key_text(key)).unwrap(), key_text(key));
+        }
     }
 }
