@@ -535,7 +535,10 @@ const SCHEMA_V2: &str = "CREATE TABLE schema_version (version INTEGER NOT NULL);
 
 /// A claim ID of version 3 (16 bytes) as version 2 stored it: lowercase hyphenated text.
 fn v2_id(blob: &[u8]) -> String {
-    uuid::Uuid::from_slice(blob).unwrap().hyphenated().to_string()
+    uuid::Uuid::from_slice(blob)
+        .unwrap()
+        .hyphenated()
+        .to_string()
 }
 
 /// A key's text of version 3 as version 2 wrote it: the tenant of an association key after
@@ -596,7 +599,10 @@ fn write_v2(path: &Path, from: &Path) {
         )
         .unwrap();
     }
-    for (table, convert) in [("keys", v2_key as fn(&str) -> String), ("counts", str::to_owned)] {
+    for (table, convert) in [
+        ("keys", v2_key as fn(&str) -> String),
+        ("counts", str::to_owned),
+    ] {
         let mut select = v3
             .prepare(&format!("SELECT key, claim FROM {table}"))
             .unwrap();

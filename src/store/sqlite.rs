@@ -943,14 +943,12 @@ fn insert_keys<'k>(
     };
     tx.prepare_cached(sql)
         .and_then(|mut s| {
-            s.execute(rusqlite::params_from_iter(
-                keys.flat_map(|key| {
-                    [
-                        ToSqlOutput::Borrowed(ValueRef::Text(key.as_bytes())),
-                        ToSqlOutput::Borrowed(ValueRef::Blob(claim)),
-                    ]
-                }),
-            ))
+            s.execute(rusqlite::params_from_iter(keys.flat_map(|key| {
+                [
+                    ToSqlOutput::Borrowed(ValueRef::Text(key.as_bytes())),
+                    ToSqlOutput::Borrowed(ValueRef::Blob(claim)),
+                ]
+            })))
         })
         .map(|inserted| inserted == n)
         .map_err(StoreError::backend)
