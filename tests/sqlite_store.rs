@@ -715,3 +715,35 @@ fn a_version_2_file_with_a_claim_id_that_is_not_a_uuid_is_refused_unchanged() {
         .unwrap();
     assert_eq!(id, "not-a-uuid");
 }
+
+#[test]
+fn a_version_2_file_with_a_key_that_is_not_of_version_2_is_refused_unchanged() {
+    let dir = TempDir::new();
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    conn.execute_batch(SCHEMA_V2).unwrap();
+    let id = "0f0e0d0c-0b0a-4908-8706-050403020100";
+    conn.execute(
+        "INSERT INTO claims (id, partner, engagement, customer, version, body, held_keys)
+         VALUES (?1, 1, 'mws_usage', 'tpid:1', 1, '{}', 'x|not a key')",
+        [id],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO keys (key, claim) VALUES ('x|not a key', ?1)",
+        [id],
+    )
+    .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(dir.db()).unwrap_err();
+    assert_eq!(err.code(), "store.backend");
+    assert!(err.to_string().contains("x|not a key"), "{err}");
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let key: String = conn
+        .query_row("SELECT key FROM keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(key, "x|not a key");
+}

@@ -84,12 +84,12 @@ const SCHEMA_V2_TABLES: &str = "ALTER TABLE claims ADD COLUMN held_keys TEXT NOT
         PRIMARY KEY (key, claim)
     ) WITHOUT ROWID;";
 
-/// Version 2 to 3, first step: claim IDs as 16-byte BLOBs (the UUID's bytes, which sort as
-/// its text did) rather than 36-character text, in `claims` and `counts`; each table is copied
-/// into its new form (claims keep their rowids, the order of queries by partner) and replaces
-/// the old one, and the indexes are built again. The new `keys` table is created empty:
-/// [`v2_to_v3`] fills it, its keys in their new text form.
-const V2_TO_V3: &str = "CREATE TABLE claims_v3 (
+/// Version 2 to 3, first step: the tables of version 3, claim IDs as 16-byte BLOBs (the
+/// UUID's bytes, which sort as its text did) rather than 36-character text. `claims` and
+/// `counts` are copied into them (claims keep their rowids, the order of queries by
+/// partner); [`v2_to_v3`] then rewrites the keys, into the new `keys` table and the new
+/// claims' `held_keys`, before [`V2_TO_V3_SWAP`].
+const V2_TO_V3_COPY: &str = "CREATE TABLE claims_v3 (
         id BLOB NOT NULL PRIMARY KEY,
         partner INTEGER NOT NULL,
         engagement TEXT NOT NULL,
@@ -105,12 +105,6 @@ const V2_TO_V3: &str = "CREATE TABLE claims_v3 (
         SELECT rowid, unhex(replace(id, '-', '')), partner, engagement, customer, version,
             next_deadline, body, held_keys, counted_key
         FROM claims ORDER BY rowid;
-    DROP TABLE claims;
-    ALTER TABLE claims_v3 RENAME TO claims;
-    CREATE INDEX claims_partner_engagement ON claims (partner, engagement);
-    CREATE INDEX claims_customer ON claims (customer, partner);
-    CREATE INDEX claims_next_deadline ON claims (next_deadline, id)
-        WHERE next_deadline IS NOT NULL;
     CREATE TABLE keys_v3 (
         key TEXT PRIMARY KEY,
         claim BLOB NOT NULL
@@ -120,7 +114,18 @@ const V2_TO_V3: &str = "CREATE TABLE claims_v3 (
         claim BLOB NOT NULL,
         PRIMARY KEY (key, claim)
     ) WITHOUT ROWID;
-    INSERT INTO counts_v3 (key, claim) SELECT key, unhex(replace(claim, '-', '')) FROM counts;
+    INSERT INTO counts_v3 (key, claim) SELECT key, unhex(replace(claim, '-', '')) FROM counts;";
+
+/// Version 2 to 3, last step: the tables of version 3 replace those of version 2, and the
+/// indexes of `claims` are built again.
+const V2_TO_V3_SWAP: &str = "DROP TABLE claims;
+    ALTER TABLE claims_v3 RENAME TO claims;
+    CREATE INDEX claims_partner_engagement ON claims (partner, engagement);
+    CREATE INDEX claims_customer ON claims (customer, partner);
+    CREATE INDEX claims_next_deadline ON claims (next_deadline, id)
+        WHERE next_deadline IS NOT NULL;
+    DROP TABLE keys;
+    ALTER TABLE keys_v3 RENAME TO keys;
     DROP TABLE counts;
     ALTER TABLE counts_v3 RENAME TO counts;";
 
@@ -195,39 +200,37 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
         .map_err(StoreError::backend)
 }
 
-/// Version 2 to 3: claim IDs as BLOBs (see [`V2_TO_V3`]), and the association keys in their
-/// text form of version 3, the tenant first (see [`key_text`]), in `keys` and in each claim's
-/// `held_keys`. Every ID read must be a claim ID (a UUID as text), and every key a key of
-/// version 2, else the migration fails and changes nothing.
+/// Version 2 to 3: claim IDs as BLOBs (see [`V2_TO_V3_COPY`]), and the association keys in
+/// their text form of version 3, the tenant first (see [`key_text`]), in `keys` and in each
+/// claim's `held_keys`. Every ID read must be a claim ID (a UUID as text), and every key a
+/// key of version 2, else the migration fails and changes nothing. The rows are read from the
+/// old tables as they are written to the new ones, never all held in memory.
 fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
     // An ID that is not 32 hexadecimal digits and hyphens comes out NULL (refused by the
     // NOT NULL of the new tables) or of another length.
-    tx.execute_batch(V2_TO_V3).map_err(StoreError::backend)?;
-    let old_keys = tx
-        .prepare("SELECT key, unhex(replace(claim, '-', '')) FROM keys")
-        .and_then(|mut s| {
-            s.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()
-        })
+    tx.execute_batch(V2_TO_V3_COPY)
         .map_err(StoreError::backend)?;
-    for (key, claim) in old_keys {
+    let mut old_keys = tx
+        .prepare("SELECT key, unhex(replace(claim, '-', '')) FROM keys")
+        .map_err(StoreError::backend)?;
+    let mut rows = old_keys.query([]).map_err(StoreError::backend)?;
+    while let Some(row) = rows.next().map_err(StoreError::backend)? {
+        let key: String = row.get(0).map_err(StoreError::backend)?;
+        let claim: Option<Vec<u8>> = row.get(1).map_err(StoreError::backend)?;
         let text = v3_key_text(&key)?;
         tx.prepare_cached("INSERT INTO keys_v3 (key, claim) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute(params![text, claim]))
             .map_err(StoreError::backend)?;
     }
-    tx.execute_batch("DROP TABLE keys; ALTER TABLE keys_v3 RENAME TO keys;")
-        .map_err(StoreError::backend)?;
-    let old_held = tx
+    drop(rows);
+    drop(old_keys);
+    let mut old_held = tx
         .prepare("SELECT rowid, held_keys FROM claims WHERE held_keys != ''")
-        .and_then(|mut s| {
-            s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-                .collect::<Result<Vec<_>, _>>()
-        })
         .map_err(StoreError::backend)?;
-    for (rowid, held) in old_held {
+    let mut rows = old_held.query([]).map_err(StoreError::backend)?;
+    while let Some(row) = rows.next().map_err(StoreError::backend)? {
+        let rowid: i64 = row.get(0).map_err(StoreError::backend)?;
+        let held: String = row.get(1).map_err(StoreError::backend)?;
         let mut new = String::with_capacity(held.len());
         for key in held.split(HELD_SEPARATOR).filter(|key| !key.is_empty()) {
             if !new.is_empty() {
@@ -235,10 +238,14 @@ fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
             }
             new.push_str(&v3_key_text(key)?);
         }
-        tx.prepare_cached("UPDATE claims SET held_keys = ?2 WHERE rowid = ?1")
+        tx.prepare_cached("UPDATE claims_v3 SET held_keys = ?2 WHERE rowid = ?1")
             .and_then(|mut s| s.execute(params![rowid, new]))
             .map_err(StoreError::backend)?;
     }
+    drop(rows);
+    drop(old_held);
+    tx.execute_batch(V2_TO_V3_SWAP)
+        .map_err(StoreError::backend)?;
     let bad: Option<Vec<u8>> = tx
         .query_row(
             "SELECT id FROM claims WHERE length(id) != 16
