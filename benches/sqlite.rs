@@ -2,8 +2,9 @@
 //!
 //! - `sqlite commit (<synchronous>)`: a create of a typical claim through `Store::commit`,
 //!   beside a raw `rusqlite` one-row transaction (`BEGIN IMMEDIATE`; `INSERT` of the claim's
-//!   row, its JSON body serialized in the timed routine, into the same `claims` table of the
-//!   same schema; `COMMIT`) on a connection with the same settings (issue 6 target: ≤ 1.5×),
+//!   row, its ID as the same 16 bytes and its JSON body serialized in the timed routine, into
+//!   the same `claims` table of the same schema; `COMMIT`) on a connection with the same
+//!   settings (issue 6 target: ≤ 1.5×),
 //!   under `synchronous = FULL` (the store's default) and `NORMAL`;
 //! - `sqlite import`: bulk import throughput, in claims per second, of batches of 1,000 and
 //!   10,000 claims, under `FULL` (issue 6 target: ≥ 100,000 claims/s);
@@ -155,7 +156,7 @@ impl Raw {
         tx.prepare_cached(Self::INSERT)
             .unwrap()
             .execute(params![
-                claim.id().to_string(),
+                claim.id().as_uuid().as_bytes(),
                 i64::try_from(claim.partner().get()).unwrap(),
                 claim.engagement().as_str(),
                 claim.customer().to_string(),

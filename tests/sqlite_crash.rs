@@ -269,7 +269,7 @@ fn check(
     let rows = statement
         .query_map([], |row| {
             Ok((
-                row.get::<_, String>(0)?,
+                row.get::<_, Vec<u8>>(0)?,
                 row.get::<_, i64>(1)?,
                 row.get::<_, String>(2)?,
             ))
@@ -278,7 +278,9 @@ fn check(
     for row in rows {
         let (id, version, body) = row.unwrap();
         let claim: Claim = serde_json::from_str(&body).unwrap();
-        let claim_id = ClaimId::parse(&id).unwrap();
+        // Claim IDs are stored as the 16 bytes of their UUID.
+        let claim_id = ClaimId::from_uuid(uuid::Uuid::from_slice(&id).unwrap()).unwrap();
+        let id = claim_id.to_string();
         assert_eq!(claim.id(), claim_id);
         let version = u64::try_from(version).unwrap();
         let expected = planned
@@ -301,7 +303,7 @@ fn check(
             .map(Result::unwrap)
             .collect()
     };
-    let listed: BTreeSet<(String, String)> = pairs("SELECT id, held_keys FROM claims")
+    let listed: BTreeSet<(String, String)> = pairs("SELECT hex(id), held_keys FROM claims")
         .into_iter()
         .flat_map(|(id, held)| {
             held.split('\n')
@@ -310,9 +312,9 @@ fn check(
                 .collect::<Vec<_>>()
         })
         .collect();
-    assert_eq!(pairs("SELECT claim, key FROM keys"), listed);
-    let counted = pairs("SELECT id, counted_key FROM claims WHERE counted_key IS NOT NULL");
-    assert_eq!(pairs("SELECT claim, key FROM counts"), counted);
+    assert_eq!(pairs("SELECT hex(claim), key FROM keys"), listed);
+    let counted = pairs("SELECT hex(id), counted_key FROM claims WHERE counted_key IS NOT NULL");
+    assert_eq!(pairs("SELECT hex(claim), key FROM counts"), counted);
 
     // Every stored claim holds exactly the keys listed for it, each of which it is the holder
     // of, and counts towards its counted key.

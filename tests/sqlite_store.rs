@@ -178,9 +178,9 @@ fn ids_in(path: &Path) -> Vec<ClaimId> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut statement = conn.prepare("SELECT id FROM claims ORDER BY id").unwrap();
     statement
-        .query_map([], |row| row.get::<_, String>(0))
+        .query_map([], |row| row.get::<_, Vec<u8>>(0))
         .unwrap()
-        .map(|id| ClaimId::parse(&id.unwrap()).unwrap())
+        .map(|id| ClaimId::from_uuid(uuid::Uuid::from_slice(&id.unwrap()).unwrap()).unwrap())
         .collect()
 }
 
@@ -281,7 +281,7 @@ fn a_newer_schema_is_refused() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
-    conn.execute("UPDATE schema_version SET version = 3", [])
+    conn.execute("UPDATE schema_version SET version = 4", [])
         .unwrap();
     drop(conn);
 
@@ -289,19 +289,19 @@ fn a_newer_schema_is_refused() {
     assert_eq!(err.code(), "store.backend");
     assert_eq!(
         err.to_string(),
-        "storage back end failed: database schema version 3 is newer than the newest this \
-         build knows (2); upgrade the cpor crate to open it"
+        "storage back end failed: database schema version 4 is newer than the newest this \
+         build knows (3); upgrade the cpor crate to open it"
     );
     // Refusing changed nothing.
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
 }
 
 #[test]
-fn a_new_file_records_schema_version_2() {
+fn a_new_file_records_schema_version_3() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
@@ -312,7 +312,7 @@ fn a_new_file_records_schema_version_2() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(versions, [2]);
+    assert_eq!(versions, [3]);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -427,56 +427,64 @@ fn migration_keeps(case: fn(&dyn Fn() -> Arc<SqliteStore>) -> Result<(), Failure
         assert_eq!(ids_in(&v1.db()), ids);
         assert_eq!(snapshot(&migrated, &ids), before);
 
-        // The migrated file is version 2, without the tables of version 1, and the store
-        // refuses what the stored claims hold.
-        let conn = rusqlite::Connection::open(v1.db()).unwrap();
-        let version: i64 = conn
-            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, 2);
-        let old_tables: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('unique_keys', 'counted')",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(old_tables, 0);
-        // Each claim row lists exactly the keys and the counted place the key tables record
-        // for it, so that its next update releases them.
-        let rows_of = |sql: &str| -> BTreeSet<(String, String)> {
-            conn.prepare(sql)
-                .unwrap()
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        };
-        let listed: BTreeSet<(String, String)> = rows_of("SELECT id, held_keys FROM claims")
-            .into_iter()
-            .flat_map(|(id, held)| {
-                held.split('\n')
-                    .filter(|k| !k.is_empty())
-                    .map(|k| (id.clone(), k.to_owned()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let keys = rows_of("SELECT claim, key FROM keys");
-        assert_eq!(listed, keys);
-        let held: usize = before
-            .0
-            .iter()
-            .map(|s| s.claim.holdings().unique.len())
-            .sum();
-        assert_eq!(keys.len(), held);
-        let counted = rows_of("SELECT id, counted_key FROM claims WHERE counted_key IS NOT NULL");
-        assert_eq!(counted, rows_of("SELECT claim, key FROM counts"));
-        let counting = before
-            .0
-            .iter()
-            .filter(|s| s.claim.holdings().counted.is_some());
-        assert_eq!(counted.len(), counting.count());
+        check_migrated(&v1.db(), &before.0);
     }
+}
+
+/// Checks a migrated file: version 3, without the tables of version 1, claim IDs as 16-byte
+/// BLOBs, and each claim row listing exactly the keys and the counted place the key tables
+/// record for it, so that its next update releases them.
+fn check_migrated(path: &Path, stored: &[Stored]) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    let old_tables: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('unique_keys', 'counted')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old_tables, 0);
+    let not_blobs: i64 = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM claims WHERE typeof(id) != 'blob' OR length(id) != 16)
+                  + (SELECT COUNT(*) FROM keys WHERE typeof(claim) != 'blob')
+                  + (SELECT COUNT(*) FROM counts WHERE typeof(claim) != 'blob')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(not_blobs, 0);
+    let rows_of = |sql: &str| -> BTreeSet<(String, String)> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let listed: BTreeSet<(String, String)> = rows_of("SELECT hex(id), held_keys FROM claims")
+        .into_iter()
+        .flat_map(|(id, held)| {
+            held.split('\n')
+                .filter(|k| !k.is_empty())
+                .map(|k| (id.clone(), k.to_owned()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let keys = rows_of("SELECT hex(claim), key FROM keys");
+    assert_eq!(listed, keys);
+    let held: usize = stored.iter().map(|s| s.claim.holdings().unique.len()).sum();
+    assert_eq!(keys.len(), held);
+    let counted = rows_of("SELECT hex(id), counted_key FROM claims WHERE counted_key IS NOT NULL");
+    assert_eq!(counted, rows_of("SELECT hex(claim), key FROM counts"));
+    let counting = stored
+        .iter()
+        .filter(|s| s.claim.holdings().counted.is_some());
+    assert_eq!(counted.len(), counting.count());
 }
 
 #[test]
@@ -492,4 +500,250 @@ fn a_version_1_file_is_migrated_with_its_activity_claims_and_counts() {
 #[test]
 fn a_version_1_file_is_migrated_with_its_deadlines() {
     migration_keeps(|f| testing::due_lists_deadlines_earliest_first(&f));
+}
+
+// ---- Migration from schema version 2 ----
+
+/// The schema of version 2, as cpor's `SqliteStore` created it (version 1, then its migration
+/// to version 2): claim IDs as text.
+const SCHEMA_V2: &str = "CREATE TABLE schema_version (version INTEGER NOT NULL);
+    INSERT INTO schema_version (version) VALUES (2);
+    CREATE TABLE claims (
+        id TEXT PRIMARY KEY,
+        partner INTEGER NOT NULL,
+        engagement TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        next_deadline TEXT NULL,
+        body TEXT NOT NULL,
+        held_keys TEXT NOT NULL DEFAULT '',
+        counted_key TEXT NULL
+    );
+    CREATE INDEX claims_partner_engagement ON claims (partner, engagement);
+    CREATE INDEX claims_customer ON claims (customer, partner);
+    CREATE INDEX claims_next_deadline ON claims (next_deadline, id)
+        WHERE next_deadline IS NOT NULL;
+    CREATE TABLE keys (
+        key TEXT PRIMARY KEY,
+        claim TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE counts (
+        key TEXT NOT NULL,
+        claim TEXT NOT NULL,
+        PRIMARY KEY (key, claim)
+    ) WITHOUT ROWID;";
+
+/// A claim ID of version 3 (16 bytes) as version 2 stored it: lowercase hyphenated text.
+fn v2_id(blob: &[u8]) -> String {
+    uuid::Uuid::from_slice(blob)
+        .unwrap()
+        .hyphenated()
+        .to_string()
+}
+
+/// A key's text of version 3 as version 2 wrote it: the tenant of an association key after
+/// the partner and the engagement.
+fn v2_key(v3: &str) -> String {
+    let fields: Vec<&str> = v3.split('|').collect();
+    match fields.as_slice() {
+        ["a", tenant, engagement, unit] => format!("a|{engagement}|{tenant}|{unit}"),
+        ["o", tenant, partner, engagement, unit] => {
+            format!("o|{partner}|{engagement}|{tenant}|{unit}")
+        }
+        ["c", ..] => v3.to_owned(),
+        _ => panic!("not a key of version 3: {v3}"),
+    }
+}
+
+/// Writes into a new version-2 file, as version 2 wrote them, the rows of the version-3 file
+/// at `from`: the same claim rows (with the same rowids), key rows and counted rows, with
+/// claim IDs as text and keys in the text form of version 2.
+fn write_v2(path: &Path, from: &Path) {
+    let v3 = rusqlite::Connection::open(from).unwrap();
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+        .unwrap();
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch(SCHEMA_V2).unwrap();
+    let mut claims = v3
+        .prepare(
+            "SELECT rowid, id, partner, engagement, customer, version, next_deadline, body,
+                 held_keys, counted_key
+             FROM claims ORDER BY rowid",
+        )
+        .unwrap();
+    let mut rows = claims.query([]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        let held: String = r.get(8).unwrap();
+        let held: Vec<String> = held
+            .split('\n')
+            .filter(|k| !k.is_empty())
+            .map(v2_key)
+            .collect();
+        tx.execute(
+            "INSERT INTO claims (rowid, id, partner, engagement, customer, version,
+                 next_deadline, body, held_keys, counted_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            rusqlite::params![
+                r.get::<_, i64>(0).unwrap(),
+                v2_id(&r.get::<_, Vec<u8>>(1).unwrap()),
+                r.get::<_, i64>(2).unwrap(),
+                r.get::<_, String>(3).unwrap(),
+                r.get::<_, String>(4).unwrap(),
+                r.get::<_, i64>(5).unwrap(),
+                r.get::<_, Option<String>>(6).unwrap(),
+                r.get::<_, String>(7).unwrap(),
+                held.join("\n"),
+                r.get::<_, Option<String>>(9).unwrap(),
+            ],
+        )
+        .unwrap();
+    }
+    for (table, convert) in [
+        ("keys", v2_key as fn(&str) -> String),
+        ("counts", str::to_owned),
+    ] {
+        let mut select = v3
+            .prepare(&format!("SELECT key, claim FROM {table}"))
+            .unwrap();
+        let mut rows = select.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            tx.execute(
+                &format!("INSERT INTO {table} (key, claim) VALUES (?1, ?2)"),
+                [
+                    convert(&r.get::<_, String>(0).unwrap()),
+                    v2_id(&r.get::<_, Vec<u8>>(1).unwrap()),
+                ],
+            )
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+/// Runs `case` on stores in version-3 files, copies what each left into a version-2 file,
+/// opens that file (which migrates it) and checks that the migrated store shows exactly the
+/// same claims (in the same order by partner), keys, counts and deadlines, and still enforces
+/// its keys and limits.
+fn migration_from_v2_keeps(case: fn(&dyn Fn() -> Arc<SqliteStore>) -> Result<(), Failure>) {
+    let made: Mutex<Vec<(TempDir, Arc<SqliteStore>)>> = Mutex::new(Vec::new());
+    let factory = || {
+        let dir = TempDir::new();
+        let store = Arc::new(SqliteStore::open(dir.db()).unwrap());
+        made.lock().unwrap().push((dir, Arc::clone(&store)));
+        store
+    };
+    case(&factory).unwrap();
+
+    for (dir, store) in made.into_inner().unwrap() {
+        let store = Arc::into_inner(store).unwrap();
+        let ids = ids_in(&dir.db());
+        assert!(!ids.is_empty(), "the case left no claims");
+        let before = snapshot(&store, &ids);
+        let partners: BTreeSet<PartnerId> = before.0.iter().map(|s| s.claim.partner()).collect();
+        let by_partner = |store: &SqliteStore| -> Vec<Vec<Stored>> {
+            partners
+                .iter()
+                .map(|p| store.by_partner(*p).unwrap())
+                .collect()
+        };
+        let listed = by_partner(&store);
+        drop(store);
+
+        let v2 = TempDir::new();
+        write_v2(&v2.db(), &dir.db());
+        let migrated = SqliteStore::open(v2.db()).unwrap();
+        assert_eq!(ids_in(&v2.db()), ids);
+        assert_eq!(snapshot(&migrated, &ids), before);
+        assert_eq!(by_partner(&migrated), listed);
+        drop(migrated);
+        check_migrated(&v2.db(), &before.0);
+
+        // The migrated store takes new commits and still refuses what the stored claims hold:
+        // a copy of each stored claim under a new ID is refused on its first key.
+        let migrated = SqliteStore::open(v2.db()).unwrap();
+        for stored in &before.0 {
+            let Some(key) = stored.claim.holdings().unique.into_iter().next() else {
+                continue;
+            };
+            assert_eq!(migrated.holder(&key).unwrap(), Some(stored.claim.id()));
+        }
+    }
+}
+
+#[test]
+fn a_version_2_file_is_migrated_with_its_association_claims_and_keys() {
+    migration_from_v2_keeps(|f| testing::arbitration_moves_keys_in_one_commit(&f));
+}
+
+#[test]
+fn a_version_2_file_is_migrated_with_its_activity_claims_and_counts() {
+    migration_from_v2_keeps(|f| testing::counted_limit_of_two(&f));
+}
+
+#[test]
+fn a_version_2_file_is_migrated_with_its_deadlines() {
+    migration_from_v2_keeps(|f| testing::due_lists_deadlines_earliest_first(&f));
+}
+
+#[test]
+fn a_version_2_file_with_an_import_is_migrated_without_its_refusals() {
+    migration_from_v2_keeps(|f| testing::import_reports_each_claim(&f));
+}
+
+#[test]
+fn a_version_2_file_with_a_claim_id_that_is_not_a_uuid_is_refused_unchanged() {
+    let dir = TempDir::new();
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    conn.execute_batch(SCHEMA_V2).unwrap();
+    conn.execute(
+        "INSERT INTO claims (id, partner, engagement, customer, version, body)
+         VALUES ('not-a-uuid', 1, 'mws_usage', 'tpid:1', 1, '{}')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(dir.db()).unwrap_err();
+    assert_eq!(err.code(), "store.backend");
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let id: String = conn
+        .query_row("SELECT id FROM claims", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(id, "not-a-uuid");
+}
+
+#[test]
+fn a_version_2_file_with_a_key_that_is_not_of_version_2_is_refused_unchanged() {
+    let dir = TempDir::new();
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    conn.execute_batch(SCHEMA_V2).unwrap();
+    let id = "0f0e0d0c-0b0a-4908-8706-050403020100";
+    conn.execute(
+        "INSERT INTO claims (id, partner, engagement, customer, version, body, held_keys)
+         VALUES (?1, 1, 'mws_usage', 'tpid:1', 1, '{}', 'x|not a key')",
+        [id],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO keys (key, claim) VALUES ('x|not a key', ?1)",
+        [id],
+    )
+    .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(dir.db()).unwrap_err();
+    assert_eq!(err.code(), "store.backend");
+    assert!(err.to_string().contains("x|not a key"), "{err}");
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let key: String = conn
+        .query_row("SELECT key FROM keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(key, "x|not a key");
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::columns::{corrupt, newer_schema, out_of_range, partner_to, version_from, version_to};
@@ -83,15 +84,60 @@ const SCHEMA_V2_TABLES: &str = "ALTER TABLE claims ADD COLUMN held_keys TEXT NOT
         PRIMARY KEY (key, claim)
     ) WITHOUT ROWID;";
 
+/// Version 2 to 3, first step: the tables of version 3, claim IDs as 16-byte BLOBs (the
+/// UUID's bytes, which sort as its text did) rather than 36-character text. `claims` and
+/// `counts` are copied into them (claims keep their rowids, the order of queries by
+/// partner); [`v2_to_v3`] then rewrites the keys, into the new `keys` table and the new
+/// claims' `held_keys`, before [`V2_TO_V3_SWAP`].
+const V2_TO_V3_COPY: &str = "CREATE TABLE claims_v3 (
+        id BLOB NOT NULL PRIMARY KEY,
+        partner INTEGER NOT NULL,
+        engagement TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        next_deadline TEXT NULL,
+        body TEXT NOT NULL,
+        held_keys TEXT NOT NULL DEFAULT '',
+        counted_key TEXT NULL
+    );
+    INSERT INTO claims_v3 (rowid, id, partner, engagement, customer, version, next_deadline,
+            body, held_keys, counted_key)
+        SELECT rowid, unhex(replace(id, '-', '')), partner, engagement, customer, version,
+            next_deadline, body, held_keys, counted_key
+        FROM claims ORDER BY rowid;
+    CREATE TABLE keys_v3 (
+        key TEXT PRIMARY KEY,
+        claim BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE counts_v3 (
+        key TEXT NOT NULL,
+        claim BLOB NOT NULL,
+        PRIMARY KEY (key, claim)
+    ) WITHOUT ROWID;
+    INSERT INTO counts_v3 (key, claim) SELECT key, unhex(replace(claim, '-', '')) FROM counts;";
+
+/// Version 2 to 3, last step: the tables of version 3 replace those of version 2, and the
+/// indexes of `claims` are built again.
+const V2_TO_V3_SWAP: &str = "DROP TABLE claims;
+    ALTER TABLE claims_v3 RENAME TO claims;
+    CREATE INDEX claims_partner_engagement ON claims (partner, engagement);
+    CREATE INDEX claims_customer ON claims (customer, partner);
+    CREATE INDEX claims_next_deadline ON claims (next_deadline, id)
+        WHERE next_deadline IS NOT NULL;
+    DROP TABLE keys;
+    ALTER TABLE keys_v3 RENAME TO keys;
+    DROP TABLE counts;
+    ALTER TABLE counts_v3 RENAME TO counts;";
+
 /// One step of the schema, inside the migration's transaction.
 type Migration = fn(&Transaction<'_>) -> Result<(), StoreError>;
 
 /// The schema, one migration per version: entry `n` takes the database from version `n` to
 /// version `n + 1`.
-const MIGRATIONS: &[Migration] = &[create_v1, v1_to_v2];
+const MIGRATIONS: &[Migration] = &[create_v1, v1_to_v2, v2_to_v3];
 
 /// The newest schema version this build knows.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: the tables, empty.
 fn create_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
@@ -115,7 +161,7 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
     for (claim, json_key) in old_keys {
         let key: UniqueKey =
             serde_json::from_str(&json_key).map_err(|e| corrupt("key", &json_key, &e))?;
-        let text = key_text(&key);
+        let text = v2_key_text(&key);
         tx.prepare_cached("INSERT INTO keys (key, claim) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute([&text, &claim]))
             .map_err(StoreError::backend)?;
@@ -152,6 +198,116 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
     }
     tx.execute_batch("DROP TABLE unique_keys; DROP TABLE counted;")
         .map_err(StoreError::backend)
+}
+
+/// Version 2 to 3: claim IDs as BLOBs (see [`V2_TO_V3_COPY`]), and the association keys in
+/// their text form of version 3, the tenant first (see [`key_text`]), in `keys` and in each
+/// claim's `held_keys`. Every ID read must be a claim ID (a UUID as text), and every key a
+/// key of version 2, else the migration fails and changes nothing. The rows are read from the
+/// old tables as they are written to the new ones, never all held in memory.
+fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    // An ID that is not 32 hexadecimal digits and hyphens comes out NULL (refused by the
+    // NOT NULL of the new tables) or of another length.
+    tx.execute_batch(V2_TO_V3_COPY)
+        .map_err(StoreError::backend)?;
+    let mut old_keys = tx
+        .prepare("SELECT key, unhex(replace(claim, '-', '')) FROM keys")
+        .map_err(StoreError::backend)?;
+    let mut rows = old_keys.query([]).map_err(StoreError::backend)?;
+    while let Some(row) = rows.next().map_err(StoreError::backend)? {
+        let key: String = row.get(0).map_err(StoreError::backend)?;
+        let claim: Option<Vec<u8>> = row.get(1).map_err(StoreError::backend)?;
+        let text = v3_key_text(&key)?;
+        tx.prepare_cached("INSERT INTO keys_v3 (key, claim) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![text, claim]))
+            .map_err(StoreError::backend)?;
+    }
+    drop(rows);
+    drop(old_keys);
+    let mut old_held = tx
+        .prepare("SELECT rowid, held_keys FROM claims WHERE held_keys != ''")
+        .map_err(StoreError::backend)?;
+    let mut rows = old_held.query([]).map_err(StoreError::backend)?;
+    while let Some(row) = rows.next().map_err(StoreError::backend)? {
+        let rowid: i64 = row.get(0).map_err(StoreError::backend)?;
+        let held: String = row.get(1).map_err(StoreError::backend)?;
+        let mut new = String::with_capacity(held.len());
+        for key in held.split(HELD_SEPARATOR).filter(|key| !key.is_empty()) {
+            if !new.is_empty() {
+                new.push(HELD_SEPARATOR);
+            }
+            new.push_str(&v3_key_text(key)?);
+        }
+        tx.prepare_cached("UPDATE claims_v3 SET held_keys = ?2 WHERE rowid = ?1")
+            .and_then(|mut s| s.execute(params![rowid, new]))
+            .map_err(StoreError::backend)?;
+    }
+    drop(rows);
+    drop(old_held);
+    tx.execute_batch(V2_TO_V3_SWAP)
+        .map_err(StoreError::backend)?;
+    let bad: Option<Vec<u8>> = tx
+        .query_row(
+            "SELECT id FROM claims WHERE length(id) != 16
+             UNION ALL SELECT claim FROM keys WHERE length(claim) != 16
+             UNION ALL SELECT claim FROM counts WHERE length(claim) != 16
+             LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(StoreError::backend)?;
+    match bad {
+        Some(id) => Err(corrupt(
+            "claim ID",
+            &String::from_utf8_lossy(&id),
+            &"not a UUID",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The text of a key in schema version 2, as [`v1_to_v2`] writes it (the form of
+/// [`key_text`], the partner and engagement before the tenant).
+fn v2_key_text(key: &UniqueKey) -> String {
+    let association = |text: &mut String, key: &AssociationKey| {
+        write!(
+            text,
+            "{}|{}|",
+            key.engagement,
+            key.tenant.as_uuid().simple()
+        )
+        .and_then(|()| write_unit(text, &key.unit))
+    };
+    let mut text = String::with_capacity(96);
+    // Writing to a `String` cannot fail.
+    let _ = match key {
+        UniqueKey::Associated { key } => {
+            text.push_str("a|");
+            association(&mut text, key)
+        }
+        UniqueKey::OpenAssociation { partner, key } => {
+            write!(text, "o|{partner}|").and_then(|()| association(&mut text, key))
+        }
+        UniqueKey::OpenActivity { .. } => return key_text(key),
+    };
+    text
+}
+
+/// A key's text of version 2 in the form of version 3: the tenant of an association key moves
+/// to the front (`a|<engagement>|<tenant>|<unit>` becomes `a|<tenant>|<engagement>|<unit>`,
+/// `o|<partner>|<engagement>|<tenant>|<unit>` becomes `o|<tenant>|<partner>|<engagement>|<unit>`);
+/// the keys of activities are the same.
+fn v3_key_text(v2: &str) -> Result<String, StoreError> {
+    let fields: Vec<&str> = v2.split('|').collect();
+    match fields.as_slice() {
+        ["a", engagement, tenant, unit] => Ok(format!("a|{tenant}|{engagement}|{unit}")),
+        ["o", partner, engagement, tenant, unit] => {
+            Ok(format!("o|{tenant}|{partner}|{engagement}|{unit}"))
+        }
+        ["c", ..] => Ok(v2.to_owned()),
+        _ => Err(corrupt("key", v2, &"not a key of schema version 2")),
+    }
 }
 
 /// A [`Store`] over one SQLite database, in a file or in memory (feature `sqlite`).
@@ -192,7 +348,7 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
 ///    its new version no longer holds (releases of the whole commit come first, so a key one
 ///    write releases may go to another);
 /// 3. every write inserts the keys it newly holds: the key is the primary key of `keys`, so
-///    the insert (`ON CONFLICT DO NOTHING`) of a key already held changes no row, and the
+///    the insert (`INSERT OR IGNORE`) of a key already held changes no row, and the
 ///    commit fails with [`StoreError::KeyHeld`] naming the holder read in the same
 ///    transaction;
 /// 4. every newly counted place is checked with a `COUNT` over `counts`, after all the
@@ -213,10 +369,12 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
 ///
 /// # Schema
 ///
-/// Version 2 (a file of version 1 is migrated when it is opened):
+/// Version 3 (a file of version 1 or 2 is migrated when it is opened):
 ///
 /// - `claims(id, partner, engagement, customer, version, next_deadline, body, held_keys,
-///   counted_key)`: one row per claim, its body as JSON, with indexes on
+///   counted_key)`: one row per claim, its ID as the 16 bytes of its UUID (a `BLOB`, which
+///   sorts as the ID's text does; version 2 stored the 36-character text), its body as JSON,
+///   with indexes on
 ///   `(partner, engagement)` (which also serves queries by partner alone),
 ///   `(customer, partner)` and `next_deadline`. Customers are stored in their canonical text
 ///   form; deadlines as RFC 3339 UTC text with nanoseconds, which sorts in time order (a
@@ -224,7 +382,8 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
 ///   [`StoreError::Backend`]). `held_keys` lists the keys the claim holds (one per line) and
 ///   `counted_key` the counted key it counts towards, so that an update releases them by
 ///   their primary keys.
-/// - `keys(key PRIMARY KEY, claim) WITHOUT ROWID`: the holder of each uniqueness key held.
+/// - `keys(key PRIMARY KEY, claim) WITHOUT ROWID`: the holder of each uniqueness key held
+///   (its ID, 16 bytes as in `claims`).
 /// - `counts(key, claim, PRIMARY KEY (key, claim)) WITHOUT ROWID`: the counted key each
 ///   active claim counts towards; a count is the number of its rows, so it can never drift
 ///   from the claims.
@@ -232,16 +391,18 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
 ///   version than this build knows is refused.
 ///
 /// Keys are stored in a compact text form that is unambiguous, such as
-/// `o|4512345|<engagement>|<tenant, 32 hexadecimal digits>|w:<workload>` for an open
+/// `o|<tenant, 32 hexadecimal digits>|4512345|<engagement>|w:<workload>` for an open
 /// association (version 1 stored them as JSON, about three times as long, and indexed them a
-/// second time by claim).
+/// second time by claim; version 2 put the partner before the tenant, so that the keys of
+/// new claims went in at as many places as there are partners, each place filling and
+/// splitting its pages again and again).
 ///
 /// # Concurrency
 ///
 /// One connection behind a mutex: commits and queries run one at a time within a process.
 /// Other processes that open the same file wait for its lock for up to five seconds. Files
-/// use the WAL journal. The connection keeps a page cache of up to 64 MiB, allocated as it is
-/// used.
+/// use the WAL journal. The connection keeps SQLite's default page cache (2 MiB); an import
+/// raises it to 64 MiB for its batch (allocated as it is used).
 #[derive(Debug)]
 pub struct SqliteStore {
     connection: Mutex<Connection>,
@@ -249,7 +410,7 @@ pub struct SqliteStore {
 
 /// The outcome of the first step of one write.
 struct Planned {
-    id: String,
+    id: IdColumn,
     version: Version,
     /// The keys the stored version held (compact text), for an update.
     old_keys: Vec<String>,
@@ -344,12 +505,8 @@ impl SqliteStore {
         connection
             .pragma_update(None, "temp_store", "MEMORY")
             .map_err(StoreError::backend)?;
-        // A page cache of up to 64 MiB (the default is 2 MiB): a batch of an import changes
-        // pages all over the indexes, and a cache that overflows writes its pages to the WAL
-        // before the commit, some of them more than once. It is only a cap: pages are
-        // allocated as they are read or written. Durability is the `synchronous` setting's.
         connection
-            .pragma_update(None, "cache_size", -65_536)
+            .pragma_update(None, "cache_size", COMMIT_CACHE_KIB)
             .map_err(StoreError::backend)?;
         // Room for the key inserts of every size (one statement per number of keys).
         connection.set_prepared_statement_cache_capacity(64);
@@ -391,6 +548,18 @@ impl SqliteStore {
         Ok(stored)
     }
 }
+
+/// The page cache of the connection (`cache_size`, negative: in KiB), SQLite's default. Not
+/// larger: at the end of every transaction SQLite scans the cache's hash table, which grows
+/// with the pages cached, and with 64 MiB of pages that scan cost a one-claim commit more
+/// than a tenth of its time.
+const COMMIT_CACHE_KIB: i64 = -2_000;
+
+/// The page cache during an import's batch: 64 MiB. A batch changes pages all over the
+/// indexes, and a cache that overflows writes its pages to the WAL before the commit, some
+/// of them more than once. It is only a cap: pages are allocated as they are read or
+/// written. Durability is the `synchronous` setting's.
+const IMPORT_CACHE_KIB: i64 = -65_536;
 
 /// Creates or migrates the schema, in one transaction.
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
@@ -439,22 +608,33 @@ const HELD_SEPARATOR: char = '\n';
 /// [`HELD_SEPARATOR`] (customer IDs are in their canonical `kind:value` form, of validated
 /// values).
 ///
-/// - `a|<engagement>|<tenant>|w:<workload>` or `a|<engagement>|<tenant>|s:<subscription>`:
+/// - `a|<tenant>|<engagement>|w:<workload>` or `a|<tenant>|<engagement>|s:<subscription>`:
 ///   [`UniqueKey::Associated`];
-/// - `o|<partner>|<engagement>|<tenant>|w:<workload>` (or `s:`):
+/// - `o|<tenant>|<partner>|<engagement>|w:<workload>` (or `s:`):
 ///   [`UniqueKey::OpenAssociation`];
 /// - `c|<partner>|<engagement>|<customer>`: [`UniqueKey::OpenActivity`].
+///
+/// The tenant comes first (since schema version 3): the keys of a claim stay side by side,
+/// and the keys of different claims spread over the table by tenant rather than bunching up
+/// at the end of each partner's keys.
 fn key_text(key: &UniqueKey) -> String {
     let mut text = String::with_capacity(96);
     // Writing to a `String` cannot fail.
     let _ = match key {
-        UniqueKey::Associated { key } => {
-            text.push_str("a|");
-            write_association_key(&mut text, key)
-        }
-        UniqueKey::OpenAssociation { partner, key } => {
-            write!(text, "o|{partner}|").and_then(|()| write_association_key(&mut text, key))
-        }
+        UniqueKey::Associated { key } => write!(
+            text,
+            "a|{}|{}|",
+            key.tenant.as_uuid().simple(),
+            key.engagement
+        )
+        .and_then(|()| write_unit(&mut text, &key.unit)),
+        UniqueKey::OpenAssociation { partner, key } => write!(
+            text,
+            "o|{}|{partner}|{}|",
+            key.tenant.as_uuid().simple(),
+            key.engagement
+        )
+        .and_then(|()| write_unit(&mut text, &key.unit)),
         UniqueKey::OpenActivity {
             partner,
             engagement,
@@ -464,14 +644,8 @@ fn key_text(key: &UniqueKey) -> String {
     text
 }
 
-fn write_association_key(text: &mut String, key: &AssociationKey) -> std::fmt::Result {
-    write!(
-        text,
-        "{}|{}|",
-        key.engagement,
-        key.tenant.as_uuid().simple()
-    )?;
-    match &key.unit {
+fn write_unit(text: &mut String, unit: &KeyUnit) -> std::fmt::Result {
+    match unit {
         KeyUnit::Workload(workload) => write!(text, "w:{workload}"),
         KeyUnit::Subscription(subscription) => {
             write!(text, "s:{}", subscription.as_uuid().simple())
@@ -489,8 +663,17 @@ fn claim_from(body: &str) -> Result<Claim, StoreError> {
     serde_json::from_str(body).map_err(|e| corrupt("claim", body, &e))
 }
 
-fn claim_id_from(text: &str) -> Result<ClaimId, StoreError> {
-    ClaimId::parse(text).map_err(|e| corrupt("claim ID", text, &e))
+/// A claim ID as a column: the 16 bytes of its UUID, which sort as its text does.
+type IdColumn = [u8; 16];
+
+fn id_to(id: ClaimId) -> IdColumn {
+    id.as_uuid().into_bytes()
+}
+
+fn claim_id_from(bytes: &[u8]) -> Result<ClaimId, StoreError> {
+    let uuid = uuid::Uuid::from_slice(bytes)
+        .map_err(|e| corrupt("claim ID", &format!("{bytes:02x?}"), &e))?;
+    ClaimId::from_uuid(uuid).map_err(|e| corrupt("claim ID", &uuid.to_string(), &e))
 }
 
 /// The earliest and latest moments stored as text: four-digit years sort as text.
@@ -510,7 +693,7 @@ fn timestamp(t: DateTime<Utc>) -> Result<String, StoreError> {
 /// The columns of a claim row, derived from the claim; the body is JSON serialized into a
 /// buffer the caller reuses from claim to claim.
 struct Row<'a> {
-    id: String,
+    id: IdColumn,
     partner: i64,
     engagement: &'a str,
     customer: String,
@@ -524,7 +707,7 @@ impl<'a> Row<'a> {
         serde_json::to_writer(&mut *buffer, claim).map_err(StoreError::backend)?;
         let buffer: &'a Vec<u8> = buffer;
         Ok(Self {
-            id: claim.id().to_string(),
+            id: id_to(claim.id()),
             partner: partner_to(claim.partner())?,
             engagement: claim.engagement().as_str(),
             customer: claim.customer().to_string(),
@@ -588,7 +771,7 @@ fn create(tx: &Transaction<'_>, claim: &Claim, row: &Row<'_>) -> Result<Planned,
         .map_err(StoreError::backend)?;
     if inserted == 1 {
         return Ok(Planned {
-            id: row.id.clone(),
+            id: row.id,
             version: Version::FIRST,
             old_keys: Vec::new(),
             old_counted: None,
@@ -597,13 +780,13 @@ fn create(tx: &Transaction<'_>, claim: &Claim, row: &Row<'_>) -> Result<Planned,
     }
     let (version, body): (i64, String) = tx
         .prepare_cached("SELECT version, body FROM claims WHERE id = ?1")
-        .and_then(|mut s| s.query_row([&row.id], |r| Ok((r.get(0)?, r.get(1)?))))
+        .and_then(|mut s| s.query_row([row.id], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(StoreError::backend)?;
     if !claim_from(&body)?.same_content(claim) {
         return Err(StoreError::IdConflict { claim: claim.id() });
     }
     Ok(Planned {
-        id: row.id.clone(),
+        id: row.id,
         version: version_from(version)?,
         old_keys: Vec::new(),
         old_counted: None,
@@ -623,7 +806,7 @@ fn update(
     let stored: Option<(i64, String, Option<String>)> = tx
         .prepare_cached("SELECT version, held_keys, counted_key FROM claims WHERE id = ?1")
         .and_then(|mut s| {
-            s.query_row([&row.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            s.query_row([row.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()
         })
         .map_err(StoreError::backend)?;
@@ -666,7 +849,7 @@ fn update(
         return Err(conflict(Some(actual)));
     }
     Ok(Planned {
-        id: row.id.clone(),
+        id: row.id,
         version: next,
         old_keys: held_keys(&old_held),
         old_counted,
@@ -734,31 +917,45 @@ fn check_limits(tx: &Transaction<'_>, planned: &[Planned]) -> Result<(), StoreEr
 
 /// Inserts the key rows of one claim, in one statement, skipping every key already held:
 /// whether every row went in. The key is the primary key of `keys`, so the database decides.
+///
+/// `OR IGNORE` rather than `ON CONFLICT (key) DO NOTHING`: the same for the primary key, but
+/// then no constraint of the statement can abort it (the columns bound are never NULL), so
+/// SQLite keeps no statement journal of the pages a multi-row insert changes.
 fn insert_keys<'k>(
     tx: &Transaction<'_>,
     keys: impl ExactSizeIterator<Item = &'k str> + Clone,
-    claim: &str,
+    claim: &IdColumn,
 ) -> Result<bool, StoreError> {
     let n = keys.len();
-    if n == 0 {
-        return Ok(true);
-    }
-    let mut sql = String::from("INSERT INTO keys (key, claim) VALUES ");
-    for i in 1..=n {
-        let comma = if i == 1 { "" } else { ", " };
-        let _ = write!(
-            sql,
-            "{comma}(?{}, ?{})",
-            i.saturating_mul(2).saturating_sub(1),
-            i.saturating_mul(2)
-        );
-    }
-    sql.push_str(" ON CONFLICT (key) DO NOTHING");
-    tx.prepare_cached(&sql)
+    let built;
+    let sql = match n {
+        0 => return Ok(true),
+        1 => "INSERT OR IGNORE INTO keys (key, claim) VALUES (?1, ?2)",
+        2 => "INSERT OR IGNORE INTO keys (key, claim) VALUES (?1, ?2), (?3, ?4)",
+        3 => "INSERT OR IGNORE INTO keys (key, claim) VALUES (?1, ?2), (?3, ?4), (?5, ?6)",
+        _ => {
+            let mut sql = String::from("INSERT OR IGNORE INTO keys (key, claim) VALUES ");
+            for i in 1..=n {
+                let comma = if i == 1 { "" } else { ", " };
+                let _ = write!(
+                    sql,
+                    "{comma}(?{}, ?{})",
+                    i.saturating_mul(2).saturating_sub(1),
+                    i.saturating_mul(2)
+                );
+            }
+            built = sql;
+            built.as_str()
+        }
+    };
+    tx.prepare_cached(sql)
         .and_then(|mut s| {
-            s.execute(rusqlite::params_from_iter(
-                keys.flat_map(|key| [key, claim]),
-            ))
+            s.execute(rusqlite::params_from_iter(keys.flat_map(|key| {
+                [
+                    ToSqlOutput::Borrowed(ValueRef::Text(key.as_bytes())),
+                    ToSqlOutput::Borrowed(ValueRef::Blob(claim)),
+                ]
+            })))
         })
         .map(|inserted| inserted == n)
         .map_err(StoreError::backend)
@@ -770,13 +967,13 @@ fn insert_keys<'k>(
 fn first_held<'k>(
     tx: &Transaction<'_>,
     keys: impl Iterator<Item = &'k (UniqueKey, String)>,
-    claim: &str,
+    claim: &IdColumn,
 ) -> StoreError {
     let mut seen: Vec<&str> = Vec::new();
     for (key, text) in keys {
         let holder = tx
             .prepare_cached("SELECT claim FROM keys WHERE key = ?1")
-            .and_then(|mut s| s.query_row([text], |r| r.get::<_, String>(0)).optional());
+            .and_then(|mut s| s.query_row([text], |r| r.get::<_, Vec<u8>>(0)).optional());
         match holder {
             Ok(Some(holder)) if holder != claim || seen.contains(&text.as_str()) => {
                 return match claim_id_from(&holder) {
@@ -793,28 +990,28 @@ fn first_held<'k>(
     }
     corrupt(
         "key table",
-        claim,
+        &format!("{claim:02x?}"),
         &"a key insert was refused, but no key is held",
     )
 }
 
-fn delete_key(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
+fn delete_key(tx: &Transaction<'_>, key: &str, claim: &IdColumn) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM keys WHERE key = ?1 AND claim = ?2")
-        .and_then(|mut s| s.execute([key, claim]))
+        .and_then(|mut s| s.execute(params![key, claim]))
         .map(drop)
         .map_err(StoreError::backend)
 }
 
-fn insert_counted(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
+fn insert_counted(tx: &Transaction<'_>, key: &str, claim: &IdColumn) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO counts (key, claim) VALUES (?1, ?2)")
-        .and_then(|mut s| s.execute([key, claim]))
+        .and_then(|mut s| s.execute(params![key, claim]))
         .map(drop)
         .map_err(StoreError::backend)
 }
 
-fn delete_counted(tx: &Transaction<'_>, key: &str, claim: &str) -> Result<(), StoreError> {
+fn delete_counted(tx: &Transaction<'_>, key: &str, claim: &IdColumn) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM counts WHERE key = ?1 AND claim = ?2")
-        .and_then(|mut s| s.execute([key, claim]))
+        .and_then(|mut s| s.execute(params![key, claim]))
         .map(drop)
         .map_err(StoreError::backend)
 }
@@ -833,7 +1030,7 @@ fn import_one(
     let Some(new) = &planned.new else {
         return Ok(planned.version);
     };
-    let id = planned.id.as_str();
+    let id = &planned.id;
     if !insert_keys(tx, new.keys.iter().map(|(_, text)| text.as_str()), id)? {
         let refusal = first_held(tx, new.keys.iter(), id);
         undo_create(tx, id, new.keys.iter(), None)?;
@@ -852,10 +1049,31 @@ fn import_one(
     Ok(planned.version)
 }
 
+/// One batch of an import, in one `BEGIN IMMEDIATE` transaction.
+fn import_batch(connection: &mut Connection, claims: &[Claim]) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport::with_capacity(claims.len());
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::backend)?;
+    // A refused claim takes back what it wrote and the batch goes on. A back-end failure
+    // drops `tx`, which rolls the whole batch back.
+    let mut buffer = Vec::new();
+    for claim in claims {
+        let id = claim.id();
+        match import_one(&tx, claim, &mut buffer) {
+            Ok(version) => report.outcomes.push((id, Ok(version))),
+            Err(error @ StoreError::Backend { .. }) => return Err(error),
+            Err(refusal) => report.outcomes.push((id, Err(refusal))),
+        }
+    }
+    tx.commit().map_err(StoreError::backend)?;
+    Ok(report)
+}
+
 /// Deletes what a refused create of an import wrote: its keys, its counted place, its row.
 fn undo_create<'k>(
     tx: &Transaction<'_>,
-    id: &str,
+    id: &IdColumn,
     keys: impl Iterator<Item = &'k (UniqueKey, String)>,
     counted: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -883,11 +1101,11 @@ impl Store for SqliteStore {
         let found = match scope {
             Scope::Microsoft => self.select(
                 "SELECT version, body FROM claims WHERE id = ?1",
-                [id.to_string()],
+                [id_to(id)],
             )?,
             Scope::Partner(partner) => self.select(
                 "SELECT version, body FROM claims WHERE id = ?1 AND partner = ?2",
-                params![id.to_string(), partner_to(partner)?],
+                params![id_to(id), partner_to(partner)?],
             )?,
         };
         Ok(found.into_iter().next())
@@ -908,24 +1126,15 @@ impl Store for SqliteStore {
     }
 
     fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
-        let mut report = ImportReport::with_capacity(claims.len());
         let mut connection = self.lock();
-        let tx = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        connection
+            .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)
             .map_err(StoreError::backend)?;
-        // A refused claim takes back what it wrote and the batch goes on. A back-end failure
-        // drops `tx`, which rolls the whole batch back.
-        let mut buffer = Vec::new();
-        for claim in &claims {
-            let id = claim.id();
-            match import_one(&tx, claim, &mut buffer) {
-                Ok(version) => report.outcomes.push((id, Ok(version))),
-                Err(error @ StoreError::Backend { .. }) => return Err(error),
-                Err(refusal) => report.outcomes.push((id, Err(refusal))),
-            }
-        }
-        tx.commit().map_err(StoreError::backend)?;
-        Ok(report)
+        let imported = import_batch(&mut connection, &claims);
+        // Only a cap on memory: failing to lower it again changes no data, and the batch's
+        // outcome is what the caller needs.
+        let _ = connection.pragma_update(None, "cache_size", COMMIT_CACHE_KIB);
+        imported
     }
 
     fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
@@ -964,7 +1173,7 @@ impl Store for SqliteStore {
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
-        let holder: Option<String> = self
+        let holder: Option<Vec<u8>> = self
             .lock()
             .prepare_cached("SELECT claim FROM keys WHERE key = ?1")
             .and_then(|mut s| s.query_row([key_text(key)], |r| r.get(0)).optional())
@@ -996,7 +1205,7 @@ impl Store for SqliteStore {
             )
             .map_err(StoreError::backend)?;
         let ids = statement
-            .query_map([now], |r| r.get::<_, String>(0))
+            .query_map([now], |r| r.get::<_, Vec<u8>>(0))
             .map_err(StoreError::backend)?;
         let mut due = Vec::new();
         for id in ids {
@@ -1010,7 +1219,7 @@ impl Store for SqliteStore {
 mod tests {
     use std::collections::BTreeSet;
 
-    use super::{counted_text, key_text};
+    use super::{counted_text, key_text, v2_key_text, v3_key_text};
     use crate::association::{AssociationKey, KeyUnit};
     use crate::catalog::{EngagementId, WorkloadId};
     use crate::id::{CustomerId, PartnerId, SubscriptionId, TenantId};
@@ -1037,6 +1246,14 @@ mod tests {
         let key = association("mws_usage", TENANT, workload("teams"));
         assert_eq!(
             key_text(&UniqueKey::OpenAssociation { partner, key }),
+            "o|0f0e0d0c0b0a49088706050403020100|4512345|mws_usage|w:teams"
+        );
+        // Version 2's form, which the migration from version 1 still writes.
+        assert_eq!(
+            v2_key_text(&UniqueKey::OpenAssociation {
+                partner,
+                key: association("mws_usage", TENANT, workload("teams")),
+            }),
             "o|4512345|mws_usage|0f0e0d0c0b0a49088706050403020100|w:teams"
         );
         let customer: CustomerId = "domain:contoso.com".parse().unwrap();
@@ -1095,5 +1312,9 @@ mod tests {
         let texts: BTreeSet<String> = keys.iter().map(key_text).collect();
         assert_eq!(texts.len(), keys.len());
         assert!(texts.iter().all(|t| !t.contains(super::HELD_SEPARATOR)));
+        // The migration from version 2 turns each key's text of version 2 into its text.
+        for key in &keys {
+            assert_eq!(v3_key_text(&v2_key_text(key)).unwrap(), key_text(key));
+        }
     }
 }
