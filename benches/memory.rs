@@ -66,7 +66,7 @@ fn main() {
         claim.poe().len()
     );
     println!(
-        "claim value: {} bytes inline",
+        "as a `Claim` value: {} bytes inline, plus its heap (the store keeps it packed)",
         std::mem::size_of_val(&claim)
     );
     println!("InMemoryStore, {claims} claims: {per_claim:.0} bytes per claim, indexes included");
