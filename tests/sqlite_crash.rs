@@ -271,13 +271,14 @@ fn check(
             Ok((
                 row.get::<_, Vec<u8>>(0)?,
                 row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
+                row.get::<_, Vec<u8>>(2)?,
             ))
         })
         .unwrap();
     for row in rows {
         let (id, version, body) = row.unwrap();
-        let claim: Claim = serde_json::from_str(&body).unwrap();
+        // Bodies are the claims' binary form (`Claim::to_bytes`).
+        let claim = Claim::from_bytes(&body).unwrap();
         // Claim IDs are stored as the 16 bytes of their UUID.
         let claim_id = ClaimId::from_uuid(uuid::Uuid::from_slice(&id).unwrap()).unwrap();
         let id = claim_id.to_string();

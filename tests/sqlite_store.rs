@@ -458,6 +458,22 @@ fn check_migrated(path: &Path, stored: &[Stored]) {
         )
         .unwrap();
     assert_eq!(not_blobs, 0);
+    // Each body is binary, format 1, and reads back as the claim stored before.
+    let mut bodies: Vec<Claim> = conn
+        .prepare("SELECT body FROM claims WHERE typeof(body) = 'blob' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|body| {
+            let body = body.unwrap();
+            assert_eq!(body.first(), Some(&Claim::BYTES_FORMAT));
+            Claim::from_bytes(&body).unwrap()
+        })
+        .collect();
+    let mut expected: Vec<Claim> = stored.iter().map(|s| s.claim.clone()).collect();
+    bodies.sort_by_key(Claim::id);
+    expected.sort_by_key(Claim::id);
+    assert_eq!(bodies, expected);
     let rows_of = |sql: &str| -> BTreeSet<(String, String)> {
         conn.prepare(sql)
             .unwrap()
@@ -592,7 +608,10 @@ fn write_v2(path: &Path, from: &Path) {
                 r.get::<_, String>(4).unwrap(),
                 r.get::<_, i64>(5).unwrap(),
                 r.get::<_, Option<String>>(6).unwrap(),
-                r.get::<_, String>(7).unwrap(),
+                serde_json::to_string(
+                    &Claim::from_bytes(&r.get::<_, Vec<u8>>(7).unwrap()).unwrap()
+                )
+                .unwrap(),
                 held.join("\n"),
                 r.get::<_, Option<String>>(9).unwrap(),
             ],
