@@ -2,7 +2,7 @@
 //! files, case by case; and its schema: claims survive a reopen, a newer schema is refused.
 #![cfg(all(feature = "sqlite", feature = "testing"))]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -482,25 +482,45 @@ fn check_migrated(path: &Path, stored: &[Stored]) {
             .map(Result::unwrap)
             .collect()
     };
-    let listed: BTreeSet<(String, String)> = rows_of("SELECT hex(id), held_keys FROM claims")
-        .into_iter()
-        .flat_map(|(id, held)| {
-            held.split('\n')
-                .filter(|k| !k.is_empty())
-                .map(|k| (id.clone(), k.to_owned()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let keys = rows_of("SELECT hex(claim), key FROM keys");
-    assert_eq!(listed, keys);
-    let held: usize = stored.iter().map(|s| s.claim.holdings().unique.len()).sum();
-    assert_eq!(keys.len(), held);
-    let counted = rows_of("SELECT hex(id), counted_key FROM claims WHERE counted_key IS NOT NULL");
-    assert_eq!(counted, rows_of("SELECT hex(claim), key FROM counts"));
-    let counting = stored
+    // Each claim is listed in `keys` once for every key it holds, and in `counts` once if
+    // it counts towards a key (the snapshot checked that it is the holder of each key).
+    let per_claim = |sql: &str| -> BTreeMap<String, usize> {
+        let mut n = BTreeMap::new();
+        for (claim, _) in rows_of(sql) {
+            *n.entry(claim).or_insert(0) += 1;
+        }
+        n
+    };
+    let hex = |s: &Stored| -> String {
+        s.claim
+            .id()
+            .as_uuid()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect()
+    };
+    let held: BTreeMap<String, usize> = stored
         .iter()
-        .filter(|s| s.claim.holdings().counted.is_some());
-    assert_eq!(counted.len(), counting.count());
+        .map(|s| (hex(s), s.claim.holdings().unique.len()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(per_claim("SELECT hex(claim), key FROM keys"), held);
+    let counting: BTreeMap<String, usize> = stored
+        .iter()
+        .filter(|s| s.claim.holdings().counted.is_some())
+        .map(|s| (hex(s), 1))
+        .collect();
+    assert_eq!(per_claim("SELECT hex(claim), key FROM counts"), counting);
+    let old_columns: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('claims')
+             WHERE name IN ('held_keys', 'counted_key')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old_columns, 0);
 }
 
 #[test]
@@ -584,13 +604,14 @@ fn write_v2(path: &Path, from: &Path) {
     let mut claims = v3
         .prepare(
             "SELECT rowid, id, partner, engagement, customer, version, next_deadline, body,
-                 held_keys, counted_key
+                 (SELECT group_concat(key, char(10)) FROM keys WHERE keys.claim = claims.id),
+                 (SELECT key FROM counts WHERE counts.claim = claims.id)
              FROM claims ORDER BY rowid",
         )
         .unwrap();
     let mut rows = claims.query([]).unwrap();
     while let Some(r) = rows.next().unwrap() {
-        let held: String = r.get(8).unwrap();
+        let held: String = r.get::<_, Option<String>>(8).unwrap().unwrap_or_default();
         let held: Vec<String> = held
             .split('\n')
             .filter(|k| !k.is_empty())
