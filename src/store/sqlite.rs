@@ -370,11 +370,13 @@ fn v3_key_text(v2: &str) -> Result<String, StoreError> {
 ///
 /// Version 3 (a file of version 1 or 2 is migrated when it is opened):
 ///
-/// - `claims(id, partner, engagement, customer, version, next_deadline, body)`: one row per claim, its ID as the 16 bytes of its UUID (a `BLOB`, which
-///   sorts as the ID's text does; version 2 stored the 36-character text), its body as a
-///   `BLOB` in the binary form of [`Claim::to_bytes`] (a format version byte, 1, then the
-///   claim's compact encoding; read it with [`Claim::from_bytes`]; versions 1 and 2 stored
-///   JSON, about four times as long), with indexes on
+/// - `claims(id, partner, engagement, customer, version, next_deadline, body)`: one row per
+///   claim, its ID as the 16 bytes of its UUID (a `BLOB`, which sorts as the ID's text does;
+///   version 2 stored the 36-character text), its body as a `BLOB` in the binary form of
+///   [`Claim::to_bytes`] (a format version byte, 1, then the claim's compact encoding; read
+///   it with [`Claim::from_bytes`]; versions 1 and 2 stored JSON, about four times as long;
+///   a body of a format this build does not know, or corrupt, fails the read with
+///   [`StoreError::Backend`]), with indexes on
 ///   `(partner, engagement)` (which also serves queries by partner alone),
 ///   `(customer, partner)` and `next_deadline`. Customers are stored in their canonical text
 ///   form; deadlines as RFC 3339 UTC text with nanoseconds, which sorts in time order (a
