@@ -301,6 +301,30 @@ fn a_newer_schema_is_refused() {
 }
 
 #[test]
+fn a_body_of_an_unknown_format_is_refused_as_corrupt() {
+    let dir = TempDir::new();
+    let store = Arc::new(SqliteStore::open(dir.db()).unwrap());
+    testing::import_reports_each_claim(&|| Arc::clone(&store)).unwrap();
+    let id = ids_in(&dir.db())[0];
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    // A body as a newer format would write it: its first byte is the format version.
+    conn.execute(
+        "UPDATE claims SET body = CAST(X'02' || substr(body, 2) AS BLOB) WHERE id = ?1",
+        [id.as_uuid().as_bytes()],
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(dir.db()).unwrap();
+    let err = store.load(Scope::Microsoft, id).unwrap_err();
+    assert_eq!(err.code(), "store.backend");
+    let message = err.to_string();
+    assert!(message.contains("format 2"), "{message}");
+    assert!(message.contains("newer"), "{message}");
+}
+
+#[test]
 fn a_new_file_records_schema_version_3() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
