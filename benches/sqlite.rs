@@ -2,7 +2,8 @@
 //!
 //! - `sqlite commit (<synchronous>)`: a create of a typical claim through `Store::commit`,
 //!   beside a raw `rusqlite` one-row transaction (`BEGIN IMMEDIATE`; `INSERT` of the claim's
-//!   row, its ID as the same 16 bytes and its JSON body serialized in the timed routine, into
+//!   row, its ID as the same 16 bytes and its body as the same bytes (`Claim::to_bytes`,
+//!   encoded in the timed routine), into
 //!   the same `claims` table of the same schema; `COMMIT`) on a connection with the same
 //!   settings (issue 6 target: ≤ 1.5×),
 //!   under `synchronous = FULL` (the store's default) and `NORMAL`;
@@ -145,7 +146,7 @@ impl Raw {
     }
 
     fn insert(&mut self, claim: &Claim) {
-        let body = serde_json::to_string(claim).unwrap();
+        let body = claim.to_bytes();
         let deadline = claim
             .next_deadline()
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true));

@@ -1,10 +1,17 @@
-//! A compact, private binary encoding of claims, for a store that keeps many claims in memory.
+//! A compact binary encoding of claims: `InMemoryStore` keeps its claims in it, and
+//! `SqliteStore` persists it as each claim's body.
 //!
-//! The format is never persisted, so it needs no stability across versions; it must only be
-//! exact (`decode(encode(c)) == c`) and safe: decoding any bytes gives a valid claim or a
-//! [`CodecError`], never a panic, and never a value that its validating constructor would
-//! refuse. Leaf values go through their parsers, and whole claims through the consistency check
-//! their serde `Deserialize` uses.
+//! **The encoding is a persisted, stable format.** `Claim::to_bytes` writes a format version
+//! byte, then this encoding; `SqliteStore` stores those bytes (schema version 3), and users
+//! who implement `Store` over their own database may too. What this module writes is
+//! **format 1**. Any change to the bytes of any value (a new field, a new enum code, another
+//! order) needs a new format version: the writer moves to it, and the decoder of format 1 is
+//! kept so that `Claim::from_bytes` still reads every body already stored.
+//!
+//! It must be exact (`decode(encode(c)) == c`) and safe: decoding any bytes gives a valid
+//! claim or a [`CodecError`], never a panic, and never a value that its validating
+//! constructor would refuse. Leaf values go through their parsers, and whole claims through
+//! the consistency check their serde `Deserialize` uses.
 //!
 //! Primitives:
 //!
@@ -59,7 +66,6 @@ impl CodecError {
     }
 
     /// The byte offset at which decoding failed.
-    #[cfg(test)]
     pub(crate) const fn offset(&self) -> usize {
         self.offset
     }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -271,13 +271,14 @@ fn check(
             Ok((
                 row.get::<_, Vec<u8>>(0)?,
                 row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
+                row.get::<_, Vec<u8>>(2)?,
             ))
         })
         .unwrap();
     for row in rows {
         let (id, version, body) = row.unwrap();
-        let claim: Claim = serde_json::from_str(&body).unwrap();
+        // Bodies are the claims' binary form (`Claim::to_bytes`).
+        let claim = Claim::from_bytes(&body).unwrap();
         // Claim IDs are stored as the 16 bytes of their UUID.
         let claim_id = ClaimId::from_uuid(uuid::Uuid::from_slice(&id).unwrap()).unwrap();
         let id = claim_id.to_string();
@@ -293,28 +294,33 @@ fn check(
         claims.insert(id, claim);
     }
 
-    // The key tables hold exactly what the claim rows list: every key and counted row names
-    // a stored claim that lists it.
-    let pairs = |sql: &str| -> BTreeSet<(String, String)> {
+    // The key tables list each stored claim once for every key it holds and once if it
+    // counts towards a key, and no other claim (the loop below checks that each key's holder
+    // is its claim).
+    let per_claim = |sql: &str| -> BTreeMap<String, usize> {
         let mut statement = conn.prepare(sql).unwrap();
-        statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        let mut n = BTreeMap::new();
+        for claim in statement
+            .query_map([], |row| row.get::<_, Vec<u8>>(0))
             .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        {
+            let claim = uuid::Uuid::from_slice(&claim.unwrap()).unwrap().to_string();
+            *n.entry(claim).or_insert(0) += 1;
+        }
+        n
     };
-    let listed: BTreeSet<(String, String)> = pairs("SELECT hex(id), held_keys FROM claims")
-        .into_iter()
-        .flat_map(|(id, held)| {
-            held.split('\n')
-                .filter(|key| !key.is_empty())
-                .map(|key| (id.clone(), key.to_owned()))
-                .collect::<Vec<_>>()
-        })
+    let held: BTreeMap<String, usize> = claims
+        .iter()
+        .map(|(id, claim)| (id.clone(), claim.holdings().unique.len()))
+        .filter(|(_, n)| *n > 0)
         .collect();
-    assert_eq!(pairs("SELECT hex(claim), key FROM keys"), listed);
-    let counted = pairs("SELECT hex(id), counted_key FROM claims WHERE counted_key IS NOT NULL");
-    assert_eq!(pairs("SELECT hex(claim), key FROM counts"), counted);
+    assert_eq!(per_claim("SELECT claim FROM keys"), held);
+    let counted: BTreeMap<String, usize> = claims
+        .iter()
+        .filter(|(_, claim)| claim.holdings().counted.is_some())
+        .map(|(id, _)| (id.clone(), 1))
+        .collect();
+    assert_eq!(per_claim("SELECT claim FROM counts"), counted);
 
     // Every stored claim holds exactly the keys listed for it, each of which it is the holder
     // of, and counts towards its counted key.
@@ -335,7 +341,7 @@ fn check(
         }
     }
     assert_eq!(
-        listed.len(),
+        held.values().sum::<usize>(),
         holds,
         "the key tables hold keys no claim holds"
     );
@@ -343,7 +349,7 @@ fn check(
         assert_eq!(store.count(key).unwrap(), *n, "{key}");
     }
     assert_eq!(
-        counted.len(),
+        counted.values().sum::<usize>(),
         counts.values().map(|n| *n as usize).sum::<usize>()
     );
     claims.len()

@@ -2,7 +2,7 @@
 //! files, case by case; and its schema: claims survive a reopen, a newer schema is refused.
 #![cfg(all(feature = "sqlite", feature = "testing"))]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -301,6 +301,30 @@ fn a_newer_schema_is_refused() {
 }
 
 #[test]
+fn a_body_of_an_unknown_format_is_refused_as_corrupt() {
+    let dir = TempDir::new();
+    let store = Arc::new(SqliteStore::open(dir.db()).unwrap());
+    testing::import_reports_each_claim(&|| Arc::clone(&store)).unwrap();
+    let id = ids_in(&dir.db())[0];
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    // A body as a newer format would write it: its first byte is the format version.
+    conn.execute(
+        "UPDATE claims SET body = CAST(X'02' || substr(body, 2) AS BLOB) WHERE id = ?1",
+        [id.as_uuid().as_bytes()],
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(dir.db()).unwrap();
+    let err = store.load(Scope::Microsoft, id).unwrap_err();
+    assert_eq!(err.code(), "store.backend");
+    let message = err.to_string();
+    assert!(message.contains("format 2"), "{message}");
+    assert!(message.contains("newer"), "{message}");
+}
+
+#[test]
 fn a_new_file_records_schema_version_3() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
@@ -458,6 +482,22 @@ fn check_migrated(path: &Path, stored: &[Stored]) {
         )
         .unwrap();
     assert_eq!(not_blobs, 0);
+    // Each body is binary, format 1, and reads back as the claim stored before.
+    let mut bodies: Vec<Claim> = conn
+        .prepare("SELECT body FROM claims WHERE typeof(body) = 'blob' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|body| {
+            let body = body.unwrap();
+            assert_eq!(body.first(), Some(&Claim::BYTES_FORMAT));
+            Claim::from_bytes(&body).unwrap()
+        })
+        .collect();
+    let mut expected: Vec<Claim> = stored.iter().map(|s| s.claim.clone()).collect();
+    bodies.sort_by_key(Claim::id);
+    expected.sort_by_key(Claim::id);
+    assert_eq!(bodies, expected);
     let rows_of = |sql: &str| -> BTreeSet<(String, String)> {
         conn.prepare(sql)
             .unwrap()
@@ -466,25 +506,45 @@ fn check_migrated(path: &Path, stored: &[Stored]) {
             .map(Result::unwrap)
             .collect()
     };
-    let listed: BTreeSet<(String, String)> = rows_of("SELECT hex(id), held_keys FROM claims")
-        .into_iter()
-        .flat_map(|(id, held)| {
-            held.split('\n')
-                .filter(|k| !k.is_empty())
-                .map(|k| (id.clone(), k.to_owned()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let keys = rows_of("SELECT hex(claim), key FROM keys");
-    assert_eq!(listed, keys);
-    let held: usize = stored.iter().map(|s| s.claim.holdings().unique.len()).sum();
-    assert_eq!(keys.len(), held);
-    let counted = rows_of("SELECT hex(id), counted_key FROM claims WHERE counted_key IS NOT NULL");
-    assert_eq!(counted, rows_of("SELECT hex(claim), key FROM counts"));
-    let counting = stored
+    // Each claim is listed in `keys` once for every key it holds, and in `counts` once if
+    // it counts towards a key (the snapshot checked that it is the holder of each key).
+    let per_claim = |sql: &str| -> BTreeMap<String, usize> {
+        let mut n = BTreeMap::new();
+        for (claim, _) in rows_of(sql) {
+            *n.entry(claim).or_insert(0) += 1;
+        }
+        n
+    };
+    let hex = |s: &Stored| -> String {
+        s.claim
+            .id()
+            .as_uuid()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect()
+    };
+    let held: BTreeMap<String, usize> = stored
         .iter()
-        .filter(|s| s.claim.holdings().counted.is_some());
-    assert_eq!(counted.len(), counting.count());
+        .map(|s| (hex(s), s.claim.holdings().unique.len()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(per_claim("SELECT hex(claim), key FROM keys"), held);
+    let counting: BTreeMap<String, usize> = stored
+        .iter()
+        .filter(|s| s.claim.holdings().counted.is_some())
+        .map(|s| (hex(s), 1))
+        .collect();
+    assert_eq!(per_claim("SELECT hex(claim), key FROM counts"), counting);
+    let old_columns: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('claims')
+             WHERE name IN ('held_keys', 'counted_key')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old_columns, 0);
 }
 
 #[test]
@@ -568,13 +628,14 @@ fn write_v2(path: &Path, from: &Path) {
     let mut claims = v3
         .prepare(
             "SELECT rowid, id, partner, engagement, customer, version, next_deadline, body,
-                 held_keys, counted_key
+                 (SELECT group_concat(key, char(10)) FROM keys WHERE keys.claim = claims.id),
+                 (SELECT key FROM counts WHERE counts.claim = claims.id)
              FROM claims ORDER BY rowid",
         )
         .unwrap();
     let mut rows = claims.query([]).unwrap();
     while let Some(r) = rows.next().unwrap() {
-        let held: String = r.get(8).unwrap();
+        let held: String = r.get::<_, Option<String>>(8).unwrap().unwrap_or_default();
         let held: Vec<String> = held
             .split('\n')
             .filter(|k| !k.is_empty())
@@ -592,7 +653,10 @@ fn write_v2(path: &Path, from: &Path) {
                 r.get::<_, String>(4).unwrap(),
                 r.get::<_, i64>(5).unwrap(),
                 r.get::<_, Option<String>>(6).unwrap(),
-                r.get::<_, String>(7).unwrap(),
+                serde_json::to_string(
+                    &Claim::from_bytes(&r.get::<_, Vec<u8>>(7).unwrap()).unwrap()
+                )
+                .unwrap(),
                 held.join("\n"),
                 r.get::<_, Option<String>>(9).unwrap(),
             ],

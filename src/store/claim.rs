@@ -39,6 +39,46 @@ impl From<ActivityClaim> for Claim {
     }
 }
 
+/// Why [`Claim::from_bytes`] refused its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClaimBytesError {
+    /// No bytes at all.
+    #[error("claim bytes are empty")]
+    Empty,
+    /// The first byte is a format version this build does not know.
+    #[error(
+        "claim bytes are of format {format}, which this build does not know (it reads format \
+         {known}); a newer format needs a newer version of the cpor crate"
+    )]
+    UnknownFormat {
+        /// The format version found.
+        format: u8,
+        /// The newest format version this build reads.
+        known: u8,
+    },
+    /// The bytes are truncated, trailing, malformed or describe an invalid claim.
+    #[error("claim bytes are corrupt at byte {offset}: {reason}")]
+    Invalid {
+        /// The byte offset, from the start of the bytes, at which reading failed.
+        offset: usize,
+        /// What was wrong.
+        reason: &'static str,
+    },
+}
+
+impl ClaimBytesError {
+    /// The stable machine-readable code, such as `claim_bytes.invalid`.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "claim_bytes.empty",
+            Self::UnknownFormat { .. } => "claim_bytes.unknown_format",
+            Self::Invalid { .. } => "claim_bytes.invalid",
+        }
+    }
+}
+
 /// A uniqueness key: at most one claim holds it at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -334,6 +374,56 @@ impl Claim {
             return Err(CodecError::new(0, "the head's deadline is not the claim's"));
         }
         Ok(claim)
+    }
+
+    /// The claim as bytes in the stable binary format `SqliteStore` persists: a format
+    /// version byte ([`Claim::BYTES_FORMAT`], 1), then the claim's compact encoding. A typical
+    /// claim takes about a quarter of its JSON.
+    ///
+    /// A store over another database can keep the same bytes; [`Claim::from_bytes`] reads
+    /// them back. A later version of this crate that changes the encoding writes a new format
+    /// version and still reads this one.
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(ENCODED_GUESS);
+        self.write_bytes(&mut out);
+        out
+    }
+
+    /// Appends [`to_bytes`](Self::to_bytes)'s bytes to `out`, for a caller that reuses a
+    /// buffer.
+    pub(crate) fn write_bytes(&self, out: &mut Vec<u8>) {
+        out.push(Self::BYTES_FORMAT);
+        self.encode(out);
+    }
+
+    /// The format version [`to_bytes`](Self::to_bytes) writes as its first byte.
+    pub const BYTES_FORMAT: u8 = 1;
+
+    /// Reads a claim from the bytes of [`to_bytes`](Self::to_bytes). Every value goes
+    /// through its validating constructor and the claim through its consistency check, so no
+    /// bytes give an invalid claim.
+    ///
+    /// # Errors
+    ///
+    /// [`ClaimBytesError::Empty`] for no bytes, [`ClaimBytesError::UnknownFormat`] for a
+    /// format version this build does not know (such as one written by a newer version of
+    /// this crate), and [`ClaimBytesError::Invalid`] for truncated, trailing, malformed or
+    /// inconsistent bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ClaimBytesError> {
+        match bytes.split_first() {
+            None => Err(ClaimBytesError::Empty),
+            Some((&Self::BYTES_FORMAT, encoded)) => {
+                Self::decode(encoded).map_err(|e| ClaimBytesError::Invalid {
+                    offset: e.offset().saturating_add(1),
+                    reason: e.what(),
+                })
+            }
+            Some((&format, _)) => Err(ClaimBytesError::UnknownFormat {
+                format,
+                known: Self::BYTES_FORMAT,
+            }),
+        }
     }
 
     /// Whether two claims have the same content, for an idempotent create: same family, ID,

@@ -28,7 +28,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use claim::{Claim, CountedKey, Holdings, UniqueKey};
+pub use claim::{Claim, ClaimBytesError, CountedKey, Holdings, UniqueKey};
 pub use memory::InMemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_MAX_CONNECTIONS, DEFAULT_SCHEMA, PgStore};
