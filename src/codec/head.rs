@@ -30,7 +30,7 @@ use crate::id::{
     AzureSubscriptionId, ClaimId, CustomerId, DomainName, MsxOpportunityId, PartnerId,
     SubscriptionId, TenantId, Tpid,
 };
-use crate::store::{CountedKey, UniqueKey};
+use crate::store::{CountedKey, UniqueKey, holds_open_keys};
 
 /// The family byte of an association claim.
 pub(crate) const ASSOCIATION: u8 = 0;
@@ -515,18 +515,4 @@ impl<'a> Head<'a> {
                 _ => false,
             }
     }
-}
-
-/// As the store's rule: an association claim holds its open keys while it is open (draft,
-/// submitted, under review, partner action required, approved or disputed).
-const fn holds_open_keys(state: AssociationState) -> bool {
-    matches!(
-        state,
-        AssociationState::Draft
-            | AssociationState::Submitted
-            | AssociationState::UnderReview
-            | AssociationState::PartnerActionRequired
-            | AssociationState::Approved
-            | AssociationState::Disputed
-    )
 }

@@ -451,7 +451,7 @@ impl Claim {
 
 /// Whether an association claim in `state` holds its `OpenAssociation` keys: open (draft,
 /// submitted, under review, partner action required, approved or disputed).
-const fn holds_open_keys(state: AssociationState) -> bool {
+pub(crate) const fn holds_open_keys(state: AssociationState) -> bool {
     matches!(
         state,
         AssociationState::Draft

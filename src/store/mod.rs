@@ -28,6 +28,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use claim::holds_open_keys;
 pub use claim::{Claim, ClaimBytesError, CountedKey, Holdings, UniqueKey};
 pub use memory::InMemoryStore;
 #[cfg(feature = "postgres")]
