@@ -2,8 +2,10 @@
 //! `SqliteStore` persists it as each claim's body.
 //!
 //! **The encoding is a persisted, stable format.** `Claim::to_bytes` writes a format version
-//! byte, then this encoding; `SqliteStore` stores those bytes (schema version 3), and users
-//! who implement `Store` over their own database may too. What this module writes is
+//! byte, then this encoding; `SqliteStore` stores those bytes (since schema version 3), and users
+//! who implement `Store` over their own database may too. Its form of a customer ID
+//! ([`Writer::customer`]) is also `SqliteStore`'s `customer` column and part of its keys
+//! (since schema version 4). What this module writes is
 //! **format 1**. Any change to the bytes of any value (a new field, a new enum code, another
 //! order) needs a new format version: the writer moves to it, and the decoder of format 1 is
 //! kept so that `Claim::from_bytes` still reads every body already stored.
@@ -43,7 +45,7 @@ use crate::association::{
     AssociationState, CommandKind, CompanyContact, CustomerContact, EndReason, IncentivePayments,
     InfoRequestReason, RejectionReason,
 };
-use crate::id::{ClaimId, EmailAddress, PartnerId, TenantId};
+use crate::id::{ClaimId, CustomerId, EmailAddress, PartnerId, TenantId};
 use crate::text::Text;
 
 mod head;
@@ -238,6 +240,35 @@ impl<'a> Writer<'a> {
     pub(crate) fn company_contact(&mut self, contact: &CompanyContact) {
         self.text(&contact.name);
         self.email(&contact.email);
+    }
+
+    /// A customer ID: a kind byte (0 domain, 1 tenant, 2 TPID, 3 Azure subscription, 4 MSX
+    /// opportunity), then the value: a domain as a string, a GUID as its 16 bytes, a TPID as
+    /// a number, an MSX opportunity ID as its 12 characters. Self-delimiting, so it can be
+    /// followed by more fields. `SqliteStore` stores it in its columns and keys.
+    pub(crate) fn customer(&mut self, customer: &CustomerId) {
+        match customer {
+            CustomerId::Domain(domain) => {
+                self.u8(0);
+                self.str(domain.as_str());
+            }
+            CustomerId::Tenant(tenant) => {
+                self.u8(1);
+                self.uuid(tenant.as_uuid());
+            }
+            CustomerId::Tpid(tpid) => {
+                self.u8(2);
+                self.u64(tpid.get());
+            }
+            CustomerId::AzureSubscription(id) => {
+                self.u8(3);
+                self.uuid(id.as_uuid());
+            }
+            CustomerId::MsxOpportunity(id) => {
+                self.u8(4);
+                self.raw(id.as_str().as_bytes());
+            }
+        }
     }
 
     /// An actor, in full.

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use cpor::association::KeyUnit;
 use cpor::catalog::EngagementId;
 use cpor::store::{
     Claim, CountedKey, ImportReport, Scope, SqliteStore, Store, StoreError, Stored, Synchronous,
@@ -281,7 +282,7 @@ fn a_newer_schema_is_refused() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
-    conn.execute("UPDATE schema_version SET version = 4", [])
+    conn.execute("UPDATE schema_version SET version = 5", [])
         .unwrap();
     drop(conn);
 
@@ -289,15 +290,15 @@ fn a_newer_schema_is_refused() {
     assert_eq!(err.code(), "store.backend");
     assert_eq!(
         err.to_string(),
-        "storage back end failed: database schema version 4 is newer than the newest this \
-         build knows (3); upgrade the cpor crate to open it"
+        "storage back end failed: database schema version 5 is newer than the newest this \
+         build knows (4); upgrade the cpor crate to open it"
     );
     // Refusing changed nothing.
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 }
 
 #[test]
@@ -325,7 +326,7 @@ fn a_body_of_an_unknown_format_is_refused_as_corrupt() {
 }
 
 #[test]
-fn a_new_file_records_schema_version_3() {
+fn a_new_file_records_schema_version_4() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
@@ -336,7 +337,11 @@ fn a_new_file_records_schema_version_3() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(versions, [3]);
+    assert_eq!(versions, [4]);
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(page_size, 8_192);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -455,15 +460,15 @@ fn migration_keeps(case: fn(&dyn Fn() -> Arc<SqliteStore>) -> Result<(), Failure
     }
 }
 
-/// Checks a migrated file: version 3, without the tables of version 1, claim IDs as 16-byte
-/// BLOBs, and each claim row listing exactly the keys and the counted place the key tables
-/// record for it, so that its next update releases them.
+/// Checks a migrated file: version 4, without the tables of version 1, claim IDs, customers
+/// and keys as BLOBs, and the key tables recording for each claim exactly the keys and the
+/// counted place it holds, so that its next update releases them.
 fn check_migrated(path: &Path, stored: &[Stored]) {
     let conn = rusqlite::Connection::open(path).unwrap();
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let old_tables: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('unique_keys', 'counted')",
@@ -476,7 +481,10 @@ fn check_migrated(path: &Path, stored: &[Stored]) {
         .query_row(
             "SELECT (SELECT COUNT(*) FROM claims WHERE typeof(id) != 'blob' OR length(id) != 16)
                   + (SELECT COUNT(*) FROM keys WHERE typeof(claim) != 'blob')
-                  + (SELECT COUNT(*) FROM counts WHERE typeof(claim) != 'blob')",
+                  + (SELECT COUNT(*) FROM counts WHERE typeof(claim) != 'blob')
+                  + (SELECT COUNT(*) FROM claims WHERE typeof(customer) != 'blob')
+                  + (SELECT COUNT(*) FROM keys WHERE typeof(key) != 'blob')
+                  + (SELECT COUNT(*) FROM counts WHERE typeof(key) != 'blob')",
             [],
             |r| r.get(0),
         )
@@ -529,13 +537,16 @@ fn check_migrated(path: &Path, stored: &[Stored]) {
         .map(|s| (hex(s), s.claim.holdings().unique.len()))
         .filter(|(_, n)| *n > 0)
         .collect();
-    assert_eq!(per_claim("SELECT hex(claim), key FROM keys"), held);
+    assert_eq!(per_claim("SELECT hex(claim), hex(key) FROM keys"), held);
     let counting: BTreeMap<String, usize> = stored
         .iter()
         .filter(|s| s.claim.holdings().counted.is_some())
         .map(|s| (hex(s), 1))
         .collect();
-    assert_eq!(per_claim("SELECT hex(claim), key FROM counts"), counting);
+    assert_eq!(
+        per_claim("SELECT hex(claim), hex(key) FROM counts"),
+        counting
+    );
     let old_columns: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM pragma_table_info('claims')
@@ -593,7 +604,7 @@ const SCHEMA_V2: &str = "CREATE TABLE schema_version (version INTEGER NOT NULL);
         PRIMARY KEY (key, claim)
     ) WITHOUT ROWID;";
 
-/// A claim ID of version 3 (16 bytes) as version 2 stored it: lowercase hyphenated text.
+/// A claim ID of versions 3 and 4 (16 bytes) as version 2 stored it: lowercase hyphenated text.
 fn v2_id(blob: &[u8]) -> String {
     uuid::Uuid::from_slice(blob)
         .unwrap()
@@ -613,6 +624,14 @@ fn v2_key(v3: &str) -> String {
         ["c", ..] => v3.to_owned(),
         _ => panic!("not a key of version 3: {v3}"),
     }
+}
+
+/// Writes into a new version-2 file the rows of the current file at `from`, through a
+/// version-3 file (see [`write_v3`]).
+fn write_v2_from_current(path: &Path, from: &Path) {
+    let v3 = TempDir::new();
+    write_v3(&v3.db(), from);
+    write_v2(path, &v3.db());
 }
 
 /// Writes into a new version-2 file, as version 2 wrote them, the rows of the version-3 file
@@ -685,11 +704,14 @@ fn write_v2(path: &Path, from: &Path) {
     tx.commit().unwrap();
 }
 
-/// Runs `case` on stores in version-3 files, copies what each left into a version-2 file,
-/// opens that file (which migrates it) and checks that the migrated store shows exactly the
-/// same claims (in the same order by partner), keys, counts and deadlines, and still enforces
-/// its keys and limits.
-fn migration_from_v2_keeps(case: fn(&dyn Fn() -> Arc<SqliteStore>) -> Result<(), Failure>) {
+/// Runs `case` on stores in files of the current version, copies what each left into a file
+/// of an older version with `write_old(old, current)`, opens that file (which migrates it)
+/// and checks that the migrated store shows exactly the same claims (in the same order by
+/// partner), keys, counts and deadlines, and still enforces its keys and limits.
+fn migration_from_file_keeps(
+    write_old: fn(&Path, &Path),
+    case: fn(&dyn Fn() -> Arc<SqliteStore>) -> Result<(), Failure>,
+) {
     let made: Mutex<Vec<(TempDir, Arc<SqliteStore>)>> = Mutex::new(Vec::new());
     let factory = || {
         let dir = TempDir::new();
@@ -714,18 +736,17 @@ fn migration_from_v2_keeps(case: fn(&dyn Fn() -> Arc<SqliteStore>) -> Result<(),
         let listed = by_partner(&store);
         drop(store);
 
-        let v2 = TempDir::new();
-        write_v2(&v2.db(), &dir.db());
-        let migrated = SqliteStore::open(v2.db()).unwrap();
-        assert_eq!(ids_in(&v2.db()), ids);
+        let old = TempDir::new();
+        write_old(&old.db(), &dir.db());
+        let migrated = SqliteStore::open(old.db()).unwrap();
+        assert_eq!(ids_in(&old.db()), ids);
         assert_eq!(snapshot(&migrated, &ids), before);
         assert_eq!(by_partner(&migrated), listed);
         drop(migrated);
-        check_migrated(&v2.db(), &before.0);
+        check_migrated(&old.db(), &before.0);
 
-        // The migrated store takes new commits and still refuses what the stored claims hold:
-        // a copy of each stored claim under a new ID is refused on its first key.
-        let migrated = SqliteStore::open(v2.db()).unwrap();
+        // The migrated store still knows the holder of every key the stored claims hold.
+        let migrated = SqliteStore::open(old.db()).unwrap();
         for stored in &before.0 {
             let Some(key) = stored.claim.holdings().unique.into_iter().next() else {
                 continue;
@@ -737,22 +758,28 @@ fn migration_from_v2_keeps(case: fn(&dyn Fn() -> Arc<SqliteStore>) -> Result<(),
 
 #[test]
 fn a_version_2_file_is_migrated_with_its_association_claims_and_keys() {
-    migration_from_v2_keeps(|f| testing::arbitration_moves_keys_in_one_commit(&f));
+    migration_from_file_keeps(write_v2_from_current, |f| {
+        testing::arbitration_moves_keys_in_one_commit(&f)
+    });
 }
 
 #[test]
 fn a_version_2_file_is_migrated_with_its_activity_claims_and_counts() {
-    migration_from_v2_keeps(|f| testing::counted_limit_of_two(&f));
+    migration_from_file_keeps(write_v2_from_current, |f| testing::counted_limit_of_two(&f));
 }
 
 #[test]
 fn a_version_2_file_is_migrated_with_its_deadlines() {
-    migration_from_v2_keeps(|f| testing::due_lists_deadlines_earliest_first(&f));
+    migration_from_file_keeps(write_v2_from_current, |f| {
+        testing::due_lists_deadlines_earliest_first(&f)
+    });
 }
 
 #[test]
 fn a_version_2_file_with_an_import_is_migrated_without_its_refusals() {
-    migration_from_v2_keeps(|f| testing::import_reports_each_claim(&f));
+    migration_from_file_keeps(write_v2_from_current, |f| {
+        testing::import_reports_each_claim(&f)
+    });
 }
 
 #[test]
@@ -810,4 +837,206 @@ fn a_version_2_file_with_a_key_that_is_not_of_version_2_is_refused_unchanged() {
         .query_row("SELECT key FROM keys", [], |r| r.get(0))
         .unwrap();
     assert_eq!(key, "x|not a key");
+}
+
+// ---- Migration from schema version 3 ----
+
+/// The schema of version 3, as cpor's `SqliteStore` created it (versions 1 and 2, then the
+/// migration to version 3): customers and keys as text.
+const SCHEMA_V3: &str = "CREATE TABLE schema_version (version INTEGER NOT NULL);
+    INSERT INTO schema_version (version) VALUES (3);
+    CREATE TABLE claims (
+        id BLOB NOT NULL PRIMARY KEY,
+        partner INTEGER NOT NULL,
+        engagement TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        next_deadline TEXT NULL,
+        body BLOB NOT NULL
+    );
+    CREATE TABLE keys (
+        key TEXT PRIMARY KEY,
+        claim BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE counts (
+        key TEXT NOT NULL,
+        claim BLOB NOT NULL,
+        PRIMARY KEY (key, claim)
+    ) WITHOUT ROWID;
+    CREATE INDEX claims_partner_engagement ON claims (partner, engagement);
+    CREATE INDEX claims_customer ON claims (customer, partner);
+    CREATE INDEX claims_next_deadline ON claims (next_deadline, id)
+        WHERE next_deadline IS NOT NULL;";
+
+/// A key's text in version 3: `a|<tenant>|<engagement>|<unit>`,
+/// `o|<tenant>|<partner>|<engagement>|<unit>` or `c|<partner>|<engagement>|<customer>`, a
+/// tenant as 32 hexadecimal digits, a unit as `w:<workload>` or `s:<subscription>`.
+fn v3_key(key: &UniqueKey) -> String {
+    let unit = |unit: &KeyUnit| match unit {
+        KeyUnit::Workload(workload) => format!("w:{workload}"),
+        KeyUnit::Subscription(subscription) => format!("s:{}", subscription.as_uuid().simple()),
+    };
+    match key {
+        UniqueKey::Associated { key } => format!(
+            "a|{}|{}|{}",
+            key.tenant.as_uuid().simple(),
+            key.engagement,
+            unit(&key.unit)
+        ),
+        UniqueKey::OpenAssociation { partner, key } => format!(
+            "o|{}|{partner}|{}|{}",
+            key.tenant.as_uuid().simple(),
+            key.engagement,
+            unit(&key.unit)
+        ),
+        UniqueKey::OpenActivity {
+            partner,
+            engagement,
+            customer,
+        } => format!("c|{partner}|{engagement}|{customer}"),
+        other => panic!("a key version 3 did not know: {other:?}"),
+    }
+}
+
+/// Writes into a new version-3 file, as version 3 wrote them, the rows of the current file at
+/// `from`: the same claim rows (with the same rowids and bodies), each customer in its
+/// canonical text, and the keys and counted places each claim holds, as text.
+fn write_v3(path: &Path, from: &Path) {
+    let current = rusqlite::Connection::open(from).unwrap();
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+        .unwrap();
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch(SCHEMA_V3).unwrap();
+    let mut claims = current
+        .prepare(
+            "SELECT rowid, id, partner, engagement, version, next_deadline, body
+             FROM claims ORDER BY rowid",
+        )
+        .unwrap();
+    let mut rows = claims.query([]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        let id: Vec<u8> = r.get(1).unwrap();
+        let body: Vec<u8> = r.get(6).unwrap();
+        let claim = Claim::from_bytes(&body).unwrap();
+        tx.execute(
+            "INSERT INTO claims (rowid, id, partner, engagement, customer, version,
+                 next_deadline, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            rusqlite::params![
+                r.get::<_, i64>(0).unwrap(),
+                id,
+                r.get::<_, i64>(2).unwrap(),
+                r.get::<_, String>(3).unwrap(),
+                claim.customer().to_string(),
+                r.get::<_, i64>(4).unwrap(),
+                r.get::<_, Option<String>>(5).unwrap(),
+                body,
+            ],
+        )
+        .unwrap();
+        let holdings = claim.holdings();
+        for key in &holdings.unique {
+            tx.execute(
+                "INSERT INTO keys (key, claim) VALUES (?1, ?2)",
+                rusqlite::params![v3_key(key), id],
+            )
+            .unwrap();
+        }
+        if let Some((key, _)) = holdings.counted {
+            tx.execute(
+                "INSERT INTO counts (key, claim) VALUES (?1, ?2)",
+                rusqlite::params![format!("{}|{}", key.engagement, key.customer), id],
+            )
+            .unwrap();
+        }
+    }
+    drop(rows);
+    drop(claims);
+    tx.commit().unwrap();
+}
+
+#[test]
+fn a_version_3_file_is_migrated_with_its_association_claims_and_keys() {
+    migration_from_file_keeps(write_v3, |f| {
+        testing::arbitration_moves_keys_in_one_commit(&f)
+    });
+}
+
+#[test]
+fn a_version_3_file_is_migrated_with_its_activity_claims_and_counts() {
+    migration_from_file_keeps(write_v3, |f| testing::counted_limit_of_two(&f));
+}
+
+#[test]
+fn a_version_3_file_is_migrated_with_its_deadlines() {
+    migration_from_file_keeps(write_v3, |f| {
+        testing::due_lists_deadlines_earliest_first(&f)
+    });
+}
+
+#[test]
+fn a_version_3_file_with_an_import_is_migrated_without_its_refusals() {
+    migration_from_file_keeps(write_v3, |f| testing::import_reports_each_claim(&f));
+}
+
+/// Makes a version-3 file of the claims `case` leaves, lets `spoil` change it, and checks
+/// that opening it fails with a back-end error naming `expected`, and leaves the file at
+/// version 3, with every row as it was.
+fn a_spoiled_version_3_file_is_refused_unchanged(spoil: &str, expected: &str) {
+    let dir = TempDir::new();
+    let store = Arc::new(SqliteStore::open(dir.db()).unwrap());
+    testing::import_reports_each_claim(&|| Arc::clone(&store)).unwrap();
+    drop(Arc::into_inner(store).unwrap());
+    let v3 = TempDir::new();
+    write_v3(&v3.db(), &dir.db());
+    let conn = rusqlite::Connection::open(v3.db()).unwrap();
+    conn.execute_batch(spoil).unwrap();
+    let dump = |conn: &rusqlite::Connection| -> Vec<(i64, Vec<u8>, String, Vec<u8>)> {
+        conn.prepare("SELECT rowid, id, customer, body FROM claims ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let keys = |conn: &rusqlite::Connection| -> Vec<(String, Vec<u8>)> {
+        conn.prepare("SELECT key, claim FROM keys ORDER BY key")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let (rows, held) = (dump(&conn), keys(&conn));
+    assert!(!rows.is_empty() && !held.is_empty());
+    drop(conn);
+
+    let err = SqliteStore::open(v3.db()).unwrap_err();
+    assert_eq!(err.code(), "store.backend");
+    assert!(err.to_string().contains(expected), "{err}");
+    let conn = rusqlite::Connection::open(v3.db()).unwrap();
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(dump(&conn), rows);
+    assert_eq!(keys(&conn), held);
+}
+
+#[test]
+fn a_version_3_file_with_a_row_id_that_is_not_its_body_s_is_refused_unchanged() {
+    a_spoiled_version_3_file_is_refused_unchanged(
+        "UPDATE claims SET id = X'ffffffffffffffffffffffffffffffff'
+         WHERE rowid = (SELECT MIN(rowid) FROM claims)",
+        "not the ID of the claim in its body",
+    );
+}
+
+#[test]
+fn a_version_3_file_with_a_corrupt_body_is_refused_unchanged() {
+    a_spoiled_version_3_file_is_refused_unchanged(
+        "UPDATE claims SET body = X'01ff' WHERE rowid = (SELECT MIN(rowid) FROM claims)",
+        "stored claim \"[01, ff]\" is not valid",
+    );
 }

@@ -139,31 +139,6 @@ impl CustomerRef<'_> {
         })
     }
 
-    fn write(w: &mut Writer<'_>, customer: &CustomerId) {
-        match customer {
-            CustomerId::Domain(domain) => {
-                w.u8(0);
-                w.str(domain.as_str());
-            }
-            CustomerId::Tenant(tenant) => {
-                w.u8(1);
-                w.uuid(tenant.as_uuid());
-            }
-            CustomerId::Tpid(tpid) => {
-                w.u8(2);
-                w.u64(tpid.get());
-            }
-            CustomerId::AzureSubscription(id) => {
-                w.u8(3);
-                w.uuid(id.as_uuid());
-            }
-            CustomerId::MsxOpportunity(id) => {
-                w.u8(4);
-                w.raw(id.as_str().as_bytes());
-            }
-        }
-    }
-
     /// Whether this is `customer`, comparing in place.
     fn is(self, customer: &CustomerId) -> bool {
         match (self, customer) {
@@ -266,7 +241,7 @@ impl<'a> Head<'a> {
         w.u8(activity_state(claim.state()));
         w.str(claim.engagement().as_str());
         w.opt_time(claim.next_deadline());
-        CustomerRef::write(w, claim.customer());
+        w.customer(claim.customer());
         w.opt(claim.resolved_tenant(), |w, tenant| {
             w.uuid(tenant.as_uuid())
         });
