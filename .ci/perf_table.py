@@ -60,14 +60,22 @@ def absolute(measure, group, function, goal, limit_ns=None, value="", per=1):
     rows.append((measure, "none", fmt(m / per), goal, met))
 
 
-def throughput(measure, group, function, claims, goal, minimum, value=""):
+def throughput(measure, group, function, claims, goal, minimum, value="", reference=None):
+    """Claims per second; beside a reference of the same group, when given (no goal on it)."""
     m = get(group, function, value)
     if m is None:
         rows.append((measure, "none", "not run", goal, ""))
         return
     per_second = claims / (m / 1e9)
     met = "" if minimum is None else ("met" if per_second >= minimum else "**missed**")
-    rows.append((measure, "none", f"{per_second:,.0f} claims/s", goal, met))
+    r = None if reference is None else get(group, reference, value)
+    if r is None:
+        rows.append((measure, "none", f"{per_second:,.0f} claims/s", goal, met))
+        return
+    name = reference.removesuffix(" (reference)").split(", batches")[0]
+    rows.append((measure, f"{name} ({claims / (r / 1e9):,.0f} claims/s)",
+                 f"**{per_second:,.0f} claims/s** ({m / r:.2f}× the reference's time)", goal,
+                 met))
 
 
 G = "identifiers: GUID types"
@@ -113,7 +121,8 @@ for sync in ["FULL", "NORMAL"]:
           "≤ 1.5×", limit=1.5)
 for batch in [1000, 10000]:
     throughput(f"`SqliteStore::import`, batches of {batch:,} (`FULL`)", "sqlite import (FULL)",
-               f"SqliteStore::import, batches of {batch}", batch, "≥ 100,000 claims/s", 100_000)
+               f"SqliteStore::import, batches of {batch}", batch, "≥ 100,000 claims/s", 100_000,
+               reference=f"raw rusqlite inserts of the same rows, batches of {batch} (reference)")
 for n in [1000, 100000, 1000000]:
     absolute(f"`SqliteStore` commit at {n:,} claims (`NORMAL`)", "sqlite commit growth (NORMAL)",
              f"SqliteStore::commit (create) at {n} claims", "(growth)")

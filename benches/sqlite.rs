@@ -8,7 +8,11 @@
 //!   target: ≤ 1.5×),
 //!   under `synchronous = FULL` (the store's default) and `NORMAL`;
 //! - `sqlite import`: bulk import throughput, in claims per second, of batches of 1,000 and
-//!   10,000 claims, under `FULL` (issue 6 target: ≥ 100,000 claims/s);
+//!   10,000 claims, under `FULL` (issue 6 target: ≥ 100,000 claims/s), each beside a
+//!   reference: a bare connection that inserts the very rows the store writes for the same
+//!   claims (read back from a scratch store in memory, outside the timing), one plain `INSERT` per row,
+//!   one transaction per batch, with the same cache. It has no rule to check and no row to
+//!   make, so it shows how much of an import is SQLite's own work (no target);
 //! - `sqlite commit growth`: the same commit at 1,000, 100,000 and 1,000,000 stored claims
 //!   (prefilled by `import`), under `NORMAL`, so that the disk's flush does not hide the
 //!   growth.
@@ -20,6 +24,7 @@
 
 mod support;
 
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -208,10 +213,129 @@ fn commit_beside_raw(c: &mut Criterion) {
     }
 }
 
+/// One claim's rows as the store wrote them: the `claims` row and its rows of `keys`.
+struct Rows {
+    id: Vec<u8>,
+    partner: i64,
+    engagement: String,
+    customer: Vec<u8>,
+    version: i64,
+    next_deadline: Option<String>,
+    body: Vec<u8>,
+    keys: Vec<Vec<u8>>,
+}
+
+/// The rows an import of `batch` writes, read back from a scratch store in memory: the
+/// reference writes the very same bytes without knowing how the store makes them.
+fn rows_of(batch: Vec<Claim>) -> Vec<Rows> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let uri = format!(
+        "file:cpor-bench-rows-{}?mode=memory&cache=shared",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    // Opened first, so that the database outlives the store.
+    let connection = Connection::open(&uri).unwrap();
+    let store = SqliteStore::open(&uri).unwrap();
+    assert!(store.import(batch).unwrap().is_complete());
+    drop(store);
+    let mut keys: HashMap<Vec<u8>, Vec<Vec<u8>>> = HashMap::new();
+    let mut select = connection.prepare("SELECT key, claim FROM keys").unwrap();
+    let mut found = select.query([]).unwrap();
+    while let Some(row) = found.next().unwrap() {
+        keys.entry(row.get(1).unwrap())
+            .or_default()
+            .push(row.get(0).unwrap());
+    }
+    let mut claims = connection
+        .prepare(
+            "SELECT id, partner, engagement, customer, version, next_deadline, body
+             FROM claims ORDER BY rowid",
+        )
+        .unwrap();
+    claims
+        .query_map([], |r| {
+            let id: Vec<u8> = r.get(0)?;
+            Ok(Rows {
+                keys: keys.remove(&id).unwrap_or_default(),
+                id,
+                partner: r.get(1)?,
+                engagement: r.get(2)?,
+                customer: r.get(3)?,
+                version: r.get(4)?,
+                next_deadline: r.get(5)?,
+                body: r.get(6)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+}
+
+/// The reference of the import: a bare connection to a file of the store's schema, with the
+/// same journal, synchronous and cache settings, that inserts rows already made, one
+/// statement per row, in one transaction per batch.
+struct RawImport {
+    connection: Connection,
+}
+
+impl RawImport {
+    fn open(dir: &TempDir) -> Self {
+        Self {
+            connection: Raw::open(dir, Synchronous::Full).connection,
+        }
+    }
+
+    /// One batch, with the page cache the store takes for an import (64 MiB, then back to
+    /// SQLite's default).
+    fn insert(&mut self, rows: Vec<Rows>) {
+        self.connection
+            .pragma_update(None, "cache_size", -65_536)
+            .unwrap();
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        {
+            let mut claim = tx
+                .prepare(
+                    "INSERT INTO claims
+                         (id, partner, engagement, customer, version, next_deadline, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .unwrap();
+            let mut key = tx
+                .prepare("INSERT INTO keys (key, claim) VALUES (?1, ?2)")
+                .unwrap();
+            for row in &rows {
+                claim
+                    .execute(params![
+                        row.id,
+                        row.partner,
+                        row.engagement,
+                        row.customer,
+                        row.version,
+                        row.next_deadline,
+                        row.body,
+                    ])
+                    .unwrap();
+                for bytes in &row.keys {
+                    key.execute(params![bytes, row.id]).unwrap();
+                }
+            }
+        }
+        tx.commit().unwrap();
+        self.connection
+            .pragma_update(None, "cache_size", -2_000)
+            .unwrap();
+    }
+}
+
 fn import(c: &mut Criterion) {
     let mut claims = Claims::new();
     let dir = TempDir::new("import");
     let store = SqliteStore::open(dir.db()).unwrap();
+    let raw_dir = TempDir::new("raw-import");
+    let mut raw = RawImport::open(&raw_dir);
     let mut group = c.benchmark_group("sqlite import (FULL)");
     group.sample_size(10);
     for batch in [1_000, 10_000] {
@@ -227,6 +351,17 @@ fn import(c: &mut Criterion) {
                 BatchSize::LargeInput,
             )
         });
+        // Its file grows as the store's does: each batch is new claims.
+        group.bench_function(
+            format!("raw rusqlite inserts of the same rows, batches of {batch} (reference)"),
+            |b| {
+                b.iter_batched(
+                    || rows_of(claims.batch(batch)),
+                    |rows| raw.insert(rows),
+                    BatchSize::LargeInput,
+                )
+            },
+        );
     }
     group.finish();
 }
