@@ -119,9 +119,12 @@ for sync in ["FULL", "NORMAL"]:
     ratio(f"`SqliteStore` commit (create), `synchronous = {sync}`", f"sqlite commit ({sync})",
           "SqliteStore::commit (create)", "raw rusqlite one-row transaction (baseline)",
           "≤ 1.5×", limit=1.5)
-for batch in [1000, 10000]:
+# The goal is judged on bulk batches of 10,000; batches of 1,000 show what a smaller batch
+# costs (one durable commit, and about one checkpoint, per batch).
+for batch, goal, minimum in [(1000, "(batch size)", None),
+                             (10000, "≥ 100,000 claims/s", 100_000)]:
     throughput(f"`SqliteStore::import`, batches of {batch:,} (`FULL`)", "sqlite import (FULL)",
-               f"SqliteStore::import, batches of {batch}", batch, "≥ 100,000 claims/s", 100_000,
+               f"SqliteStore::import, batches of {batch}", batch, goal, minimum,
                reference=f"raw rusqlite inserts of the same rows, batches of {batch} (reference)")
 for n in [1000, 100000, 1000000]:
     absolute(f"`SqliteStore` commit at {n:,} claims (`NORMAL`)", "sqlite commit growth (NORMAL)",
