@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
                 let mut held = keys.lock().unwrap();
                 for claim in &claims {
                     map.insert(claim.id(), claim.clone());
-                    for key in claim.holdings().unique {
+                    for key in claim.holdings(&cpor::Catalogs::builtin()).unwrap().unique {
                         held.insert(key, claim.id());
                     }
                 }
@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
             .take(1_000)
             .flat_map(|n| {
                 let claim: Claim = support::approved(n, &catalog, t0).into();
-                claim.holdings().unique
+                claim.holdings(&cpor::Catalogs::builtin()).unwrap().unique
             })
             .collect();
         let mut next = size;
@@ -99,7 +99,10 @@ fn bench(c: &mut Criterion) {
                     || {
                         next += 1;
                         let claim = draft(next, &catalog, t0);
-                        (claim.id(), claim.holdings().unique)
+                        (
+                            claim.id(),
+                            claim.holdings(&cpor::Catalogs::builtin()).unwrap().unique,
+                        )
                     },
                     |(id, unique)| {
                         let mut map = keys.lock().unwrap();

@@ -236,6 +236,27 @@ pub enum ActorKind {
     System,
 }
 
+impl ActorKind {
+    /// The snake-case name, as in JSON, such as `incentives_admin`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::IncentivesAdmin => "incentives_admin",
+            Self::IncentivesUser => "incentives_user",
+            Self::OtherPartnerUser => "other_partner_user",
+            Self::Reviewer => "reviewer",
+            Self::Customer => "customer",
+            Self::System => "system",
+        }
+    }
+}
+
+impl fmt::Display for ActorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 impl Actor {
     /// A partner user.
     #[must_use]

@@ -312,6 +312,9 @@ const fn unzigzag(value: u64) -> i64 {
     value.wrapping_shr(1).cast_signed() ^ (value & 1).cast_signed().wrapping_neg()
 }
 
+/// The most items [`Reader::seq`] reserves before reading them.
+const SEQ_RESERVE: usize = 16;
+
 /// Reads values from bytes; every read checks bounds and form.
 pub(crate) struct Reader<'a> {
     rest: &'a [u8],
@@ -514,7 +517,10 @@ impl<'a> Reader<'a> {
         mut read: impl FnMut(&mut Self) -> Decoded<T>,
     ) -> Decoded<Vec<T>> {
         let count = self.count()?;
-        let mut items = Vec::with_capacity(count);
+        // The count is bounded by the bytes left, not by what they can hold: reserve a little
+        // and let the vector grow with the items actually read, so memory stays a small
+        // multiple of the input whatever the count says.
+        let mut items = Vec::with_capacity(count.min(SEQ_RESERVE));
         for _ in 0..count {
             items.push(read(self)?);
         }

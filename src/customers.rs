@@ -223,7 +223,7 @@ pub fn customers_page(
                 s => page.eligible.push(EligibleRow {
                     customer: customer.clone(),
                     claim: Some((claim.id(), s)),
-                    actions: claim_actions(claim, now, may_admin, may_run_steps),
+                    actions: claim_actions(claim, catalog, now, may_admin, may_run_steps),
                 }),
             }
         } else if (state.is_active() || state == ActivityState::Completed) && !entry.known {
@@ -298,6 +298,7 @@ struct Seen {
 /// The actions a claim in progress offers its viewer now.
 fn claim_actions(
     claim: &ActivityClaim,
+    catalog: &Catalog,
     now: chrono::DateTime<chrono::Utc>,
     may_admin: bool,
     may_run_steps: bool,
@@ -320,13 +321,13 @@ fn claim_actions(
             .with_if(RowAction::AddEvidence, may_run_steps)
             .with_if(
                 RowAction::Submit,
-                may_admin && claim.missing_evidence().is_empty(),
+                may_admin && claim.missing_evidence(catalog).is_empty(),
             )
             .with_if(RowAction::Cancel, may_admin),
         ActivityState::PartnerActionRequired | ActivityState::Disputed => {
             none.with_if(RowAction::AddEvidence, may_run_steps).with_if(
                 RowAction::Resubmit,
-                may_admin && claim.missing_evidence().is_empty(),
+                may_admin && claim.missing_evidence(catalog).is_empty(),
             )
         }
         ActivityState::Rejected => none.with_if(RowAction::Dispute, may_admin),

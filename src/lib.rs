@@ -130,6 +130,7 @@ pub mod actor;
 pub mod association;
 pub mod calendar;
 pub mod catalog;
+pub mod claim;
 pub(crate) mod codec;
 pub mod customers;
 pub mod eligibility;

@@ -133,7 +133,7 @@ fn issuer(kind: ActivityCommandKind) -> Actor {
 
 /// Every piece of required evidence, added at `at`.
 fn with_evidence(mut claim: ActivityClaim, at: DateTime<Utc>) -> ActivityClaim {
-    for kind in claim.missing_evidence() {
+    for kind in claim.missing_evidence(&catalog()) {
         claim = act(
             &claim,
             C::AddEvidence {

@@ -961,7 +961,7 @@ impl StateMachineTest for ClaimTest {
         // Evidence and contacts.
         let kinds: Vec<_> = claim.evidence().iter().map(|e| e.kind).collect();
         assert_eq!(kinds, model.evidence);
-        assert_eq!(claim.missing_evidence(), model.missing());
+        assert_eq!(claim.missing_evidence(&catalog()), model.missing());
         assert_eq!(
             claim.customer_contact(),
             &customer_contact_variant(model.customer_contact)
@@ -1043,11 +1043,15 @@ fn the_model_deadlines_match_the_fixture_paths() {
         let (claim, _) = activity_in(eng.key(), S::PartnerActionRequired);
         assert_eq!(claim.next_deadline(), Some(consented + Days::new(review)));
         assert_eq!(
-            claim.missing_evidence(),
+            claim.missing_evidence(&catalog()),
             Vec::<EvidenceKind>::new(),
             "{eng:?}"
         );
         let (claim, _) = activity_in(eng.key(), S::ConsentReceived);
-        assert_eq!(claim.missing_evidence(), eng.required(), "{eng:?}");
+        assert_eq!(
+            claim.missing_evidence(&catalog()),
+            eng.required(),
+            "{eng:?}"
+        );
     }
 }

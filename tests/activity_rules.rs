@@ -907,7 +907,7 @@ fn required_evidence_is_poe_and_partner_survey_plus_what_the_engagement_asks() {
         (LARGE, vec![Poe, Invoice, PartnerSurvey]),
     ];
     for (key, missing) in expected {
-        assert_eq!(created(key).missing_evidence(), missing, "{key}");
+        assert_eq!(created(key).missing_evidence(&catalog()), missing, "{key}");
         // And the catalog agrees.
         let catalog = catalog();
         let mci = catalog
@@ -939,7 +939,7 @@ fn evidence_may_be_added_in_any_order() {
             // Incentives users run the evidence step too.
             c = ok(&c, &evidence(kind), &incentives_user(), at).claim;
         }
-        assert!(c.missing_evidence().is_empty());
+        assert!(c.missing_evidence(&catalog()).is_empty());
         let added: Vec<_> = c.evidence().iter().map(|e| (e.kind, e.at)).collect();
         let expected: Vec<_> = order
             .iter()
@@ -1931,7 +1931,7 @@ fn an_inconsistent_json_claim_is_refused() {
         let err = serde_json::from_value::<ActivityClaim>(value).unwrap_err();
         let message = err.to_string();
         assert!(
-            message.contains("inconsistent partner activity claim") && message.contains(why),
+            message.contains(&format!("claim {} is invalid", c.id())) && message.contains(why),
             "{message}"
         );
     };
@@ -1940,20 +1940,26 @@ fn an_inconsistent_json_claim_is_refused() {
     v["state"] = "approved".into();
     refuse_json(
         v,
-        "history ends in awaiting_consent but the state is approved",
+        "(claim.history): the history ends in awaiting_consent but the state is approved",
     );
     // No history at all.
     let mut v = good.clone();
     v["history"] = serde_json::json!([]);
-    refuse_json(v, "history is empty");
+    refuse_json(v, "(claim.history): the history is empty");
     // Awaiting consent without the deal size.
     let mut v = good.clone();
     v["estimated_deal_size"] = serde_json::Value::Null;
-    refuse_json(v, "no estimated deal size");
+    refuse_json(
+        v,
+        "(claim.fields): the estimated deal size is not the consent request's",
+    );
     // History out of time order.
     let mut v = good.clone();
-    v["history"][0]["at"] = "2030-01-01T00:00:00Z".into();
-    refuse_json(v, "not in time order");
+    v["history"][1]["at"] = "2020-01-01T00:00:00Z".into();
+    refuse_json(
+        v,
+        "(claim.times): history entry 1 is earlier than the one before",
+    );
     // And the untouched value still loads.
     assert_eq!(serde_json::from_value::<ActivityClaim>(good).unwrap(), c);
 }

@@ -1673,7 +1673,7 @@ fn json_of_an_approved_claim_without_approval_time_is_refused() {
     let err = serde_json::from_value::<AssociationClaim>(json).unwrap_err();
     assert!(
         err.to_string()
-            .contains("approved claim has no approval time"),
+            .contains("(claim.fields): the approval time is not the last approval's"),
         "{err}"
     );
 }

@@ -1,6 +1,6 @@
 //! The public binary form of claims, `Claim::to_bytes` / `Claim::from_bytes`: every claim of
-//! either family reads back exactly, and bytes of another format, truncated or with bytes
-//! after the claim are refused, never read as another claim.
+//! either family reads back exactly, and bytes of another format, truncated, damaged or with
+//! bytes after the claim are refused, never read as another claim.
 
 mod common;
 
@@ -34,8 +34,15 @@ fn every_claim_round_trips_through_its_bytes() {
 }
 
 #[test]
-fn the_format_is_version_1() {
-    assert_eq!(Claim::BYTES_FORMAT, 1);
+fn the_format_is_version_2() {
+    assert_eq!(Claim::BYTES_FORMAT, 2);
+}
+
+/// `bytes` with a checksum recomputed over them, as the writer would end them.
+fn summed(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
+    out
 }
 
 #[test]
@@ -45,17 +52,24 @@ fn refusals_have_stable_codes() {
     let table: Vec<(Vec<u8>, &str)> = vec![
         (Vec::new(), "claim_bytes.empty"),
         (vec![0], "claim_bytes.unknown_format"),
+        // Format 1 (no checksum, before release) is not read.
         (
-            [&[2u8][..], &bytes[1..]].concat(),
+            [&[1u8][..], &bytes[1..]].concat(),
             "claim_bytes.unknown_format",
         ),
         (
             [&[255u8][..], &bytes[1..]].concat(),
             "claim_bytes.unknown_format",
         ),
-        (vec![1], "claim_bytes.invalid"),
-        (bytes[..bytes.len() - 1].to_vec(), "claim_bytes.invalid"),
-        ([&bytes[..], &[0u8][..]].concat(), "claim_bytes.invalid"),
+        (vec![2], "claim_bytes.invalid"),
+        (bytes[..bytes.len() - 1].to_vec(), "claim_bytes.corrupt"),
+        ([&bytes[..], &[0u8][..]].concat(), "claim_bytes.corrupt"),
+        // A checksum that matches bytes that are not a claim.
+        (summed(&[2, 9, 9, 9]), "claim_bytes.invalid"),
+        (
+            summed(&[&bytes[..bytes.len() - 4], &[0u8][..]].concat()),
+            "claim_bytes.invalid",
+        ),
         // JSON, as versions 1 and 2 of the SQLite schema stored bodies.
         (
             serde_json::to_vec(&claim).unwrap(),
@@ -77,7 +91,7 @@ fn an_unknown_format_names_both_versions() {
         err,
         ClaimBytesError::UnknownFormat {
             format: 7,
-            known: 1
+            known: 2
         }
     );
     assert!(err.to_string().contains("newer"));
@@ -96,17 +110,40 @@ proptest! {
         prop_assert!(Claim::from_bytes(&bytes[..cut]).is_err());
     }
 
-    /// Changing one byte gives an error or a valid claim (which reads back as itself), never
-    /// a panic. The bytes need not be the same: a value's parser may normalize it (an email
-    /// address's case).
+    /// Changing one byte of a valid claim's bytes gives an error or the identical claim,
+    /// never another claim and never a panic: the checksum catches every change of one byte.
     #[test]
-    fn a_changed_byte_never_panics(index in 0usize..64, at in 0usize..1024, value: u8) {
+    fn a_changed_byte_is_refused_or_harmless(index in 0usize..64, at in 0usize..1024, value: u8) {
         let claims = claims();
         let claim = &claims[index % claims.len()];
         let mut bytes = claim.to_bytes();
         let at = at % bytes.len();
+        let changed = bytes[at] != value;
         bytes[at] = value;
-        if let Ok(read) = Claim::from_bytes(&bytes) {
+        match Claim::from_bytes(&bytes) {
+            Ok(read) => {
+                prop_assert!(!changed, "a changed byte at {} was read", at);
+                prop_assert_eq!(&read, claim);
+            }
+            Err(err) => prop_assert!(changed, "unchanged bytes refused: {}", err),
+        }
+    }
+
+    /// Changing one byte and recomputing the checksum (as a careless or hostile writer
+    /// would) gives an error or a claim that passes every invariant, never a panic.
+    #[test]
+    fn a_changed_byte_under_a_new_checksum_is_checked(
+        index in 0usize..64,
+        at in 1usize..1024,
+        value: u8,
+    ) {
+        let claims = claims();
+        let claim = &claims[index % claims.len()];
+        let bytes = claim.to_bytes();
+        let mut body = bytes[..bytes.len() - 4].to_vec();
+        let at = 1 + at % (body.len() - 1);
+        body[at] = value;
+        if let Ok(read) = Claim::from_bytes(&summed(&body)) {
             prop_assert_eq!(Claim::from_bytes(&read.to_bytes()).unwrap(), read);
         }
     }

@@ -316,7 +316,12 @@ fn two_instances_share_a_cap_under_races() {
             }
         }
         assert_eq!(won, 2, "round {round}: {outcomes:?}");
-        let key = Claim::from(claims[0].clone()).holdings().counted.unwrap().0;
+        let key = Claim::from(claims[0].clone())
+            .holdings(&cpor::Catalogs::builtin())
+            .unwrap()
+            .counted
+            .unwrap()
+            .0;
         for store in &both.stores {
             assert_eq!(store.count(&key).unwrap(), 2, "round {round}");
         }
@@ -456,7 +461,7 @@ fn a_reconnected_store_keeps_its_claims_and_keys() {
         claims
     );
     for stored in &claims {
-        let holdings = stored.claim.holdings();
+        let holdings = stored.claim.holdings(&cpor::Catalogs::builtin()).unwrap();
         for key in holdings.unique {
             assert_eq!(again.holder(&key).unwrap(), Some(stored.claim.id()));
         }

@@ -2163,11 +2163,13 @@ impl StateMachineTest for ServiceTest {
                 };
                 let count = active.entry(key.clone()).or_insert(0);
                 *count += 1;
-                assert!(
-                    *count <= c.max_active_per_customer(),
-                    "{key}: more than {} active claims",
-                    c.max_active_per_customer()
-                );
+                let cap = cpor::Catalogs::builtin()
+                    .get(c.program_year())
+                    .and_then(|catalog| catalog.engagement(c.engagement()))
+                    .and_then(|e| e.as_mci())
+                    .map(|mci| mci.max_active_claims_per_customer)
+                    .unwrap();
+                assert!(*count <= cap, "{key}: more than {cap} active claims");
             }
         }
         for ((eng, customer), key) in COUNTED.iter() {

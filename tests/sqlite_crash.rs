@@ -311,13 +311,28 @@ fn check(
     };
     let held: BTreeMap<String, usize> = claims
         .iter()
-        .map(|(id, claim)| (id.clone(), claim.holdings().unique.len()))
+        .map(|(id, claim)| {
+            (
+                id.clone(),
+                claim
+                    .holdings(&cpor::Catalogs::builtin())
+                    .unwrap()
+                    .unique
+                    .len(),
+            )
+        })
         .filter(|(_, n)| *n > 0)
         .collect();
     assert_eq!(per_claim("SELECT claim FROM keys"), held);
     let counted: BTreeMap<String, usize> = claims
         .iter()
-        .filter(|(_, claim)| claim.holdings().counted.is_some())
+        .filter(|(_, claim)| {
+            claim
+                .holdings(&cpor::Catalogs::builtin())
+                .unwrap()
+                .counted
+                .is_some()
+        })
         .map(|(id, _)| (id.clone(), 1))
         .collect();
     assert_eq!(per_claim("SELECT claim FROM counts"), counted);
@@ -327,7 +342,7 @@ fn check(
     let mut holds = 0;
     let mut counts: BTreeMap<CountedKey, u32> = BTreeMap::new();
     for (id, claim) in &claims {
-        let holdings = claim.holdings();
+        let holdings = claim.holdings(&cpor::Catalogs::builtin()).unwrap();
         for key in holdings.unique {
             holds += 1;
             assert_eq!(

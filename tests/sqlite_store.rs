@@ -202,7 +202,7 @@ fn snapshot(store: &SqliteStore, ids: &[ClaimId]) -> Snapshot {
     let mut holders = Vec::new();
     let mut counts = Vec::new();
     for stored in &claims {
-        let holdings = stored.claim.holdings();
+        let holdings = stored.claim.holdings(&cpor::Catalogs::builtin()).unwrap();
         for key in holdings.unique {
             let holder = store.holder(&key).unwrap();
             holders.push((key, holder));
@@ -311,7 +311,7 @@ fn a_body_of_an_unknown_format_is_refused_as_corrupt() {
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     // A body as a newer format would write it: its first byte is the format version.
     conn.execute(
-        "UPDATE claims SET body = CAST(X'02' || substr(body, 2) AS BLOB) WHERE id = ?1",
+        "UPDATE claims SET body = CAST(X'03' || substr(body, 2) AS BLOB) WHERE id = ?1",
         [id.as_uuid().as_bytes()],
     )
     .unwrap();
@@ -319,9 +319,10 @@ fn a_body_of_an_unknown_format_is_refused_as_corrupt() {
 
     let store = SqliteStore::open(dir.db()).unwrap();
     let err = store.load(Scope::Microsoft, id).unwrap_err();
-    assert_eq!(err.code(), "store.backend");
+    assert_eq!(err.code(), "store.corrupt");
     let message = err.to_string();
-    assert!(message.contains("format 2"), "{message}");
+    assert!(message.contains(&id.to_string()), "{message}");
+    assert!(message.contains("format 3"), "{message}");
     assert!(message.contains("newer"), "{message}");
 }
 
@@ -411,7 +412,7 @@ fn write_v1(path: &Path, stored: &[Stored]) {
             ],
         )
         .unwrap();
-        let holdings = claim.holdings();
+        let holdings = claim.holdings(&cpor::Catalogs::builtin()).unwrap();
         for key in holdings.unique {
             tx.execute(
                 "INSERT INTO unique_keys (key, claim) VALUES (?1, ?2)",
@@ -534,13 +535,28 @@ fn check_migrated(path: &Path, stored: &[Stored]) {
     };
     let held: BTreeMap<String, usize> = stored
         .iter()
-        .map(|s| (hex(s), s.claim.holdings().unique.len()))
+        .map(|s| {
+            (
+                hex(s),
+                s.claim
+                    .holdings(&cpor::Catalogs::builtin())
+                    .unwrap()
+                    .unique
+                    .len(),
+            )
+        })
         .filter(|(_, n)| *n > 0)
         .collect();
     assert_eq!(per_claim("SELECT hex(claim), hex(key) FROM keys"), held);
     let counting: BTreeMap<String, usize> = stored
         .iter()
-        .filter(|s| s.claim.holdings().counted.is_some())
+        .filter(|s| {
+            s.claim
+                .holdings(&cpor::Catalogs::builtin())
+                .unwrap()
+                .counted
+                .is_some()
+        })
         .map(|s| (hex(s), 1))
         .collect();
     assert_eq!(
@@ -748,7 +764,14 @@ fn migration_from_file_keeps(
         // The migrated store still knows the holder of every key the stored claims hold.
         let migrated = SqliteStore::open(old.db()).unwrap();
         for stored in &before.0 {
-            let Some(key) = stored.claim.holdings().unique.into_iter().next() else {
+            let Some(key) = stored
+                .claim
+                .holdings(&cpor::Catalogs::builtin())
+                .unwrap()
+                .unique
+                .into_iter()
+                .next()
+            else {
                 continue;
             };
             assert_eq!(migrated.holder(&key).unwrap(), Some(stored.claim.id()));
@@ -935,7 +958,7 @@ fn write_v3(path: &Path, from: &Path) {
             ],
         )
         .unwrap();
-        let holdings = claim.holdings();
+        let holdings = claim.holdings(&cpor::Catalogs::builtin()).unwrap();
         for key in &holdings.unique {
             tx.execute(
                 "INSERT INTO keys (key, claim) VALUES (?1, ?2)",
@@ -983,7 +1006,7 @@ fn a_version_3_file_with_an_import_is_migrated_without_its_refusals() {
 /// Makes a version-3 file of the claims `case` leaves, lets `spoil` change it, and checks
 /// that opening it fails with a back-end error naming `expected`, and leaves the file at
 /// version 3, with every row as it was.
-fn a_spoiled_version_3_file_is_refused_unchanged(spoil: &str, expected: &str) {
+fn a_spoiled_version_3_file_is_refused_unchanged(spoil: &str, code: &str, expected: &str) {
     let dir = TempDir::new();
     let store = Arc::new(SqliteStore::open(dir.db()).unwrap());
     testing::import_reports_each_claim(&|| Arc::clone(&store)).unwrap();
@@ -1013,7 +1036,7 @@ fn a_spoiled_version_3_file_is_refused_unchanged(spoil: &str, expected: &str) {
     drop(conn);
 
     let err = SqliteStore::open(v3.db()).unwrap_err();
-    assert_eq!(err.code(), "store.backend");
+    assert_eq!(err.code(), code);
     assert!(err.to_string().contains(expected), "{err}");
     let conn = rusqlite::Connection::open(v3.db()).unwrap();
     let version: i64 = conn
@@ -1029,6 +1052,7 @@ fn a_version_3_file_with_a_row_id_that_is_not_its_body_s_is_refused_unchanged() 
     a_spoiled_version_3_file_is_refused_unchanged(
         "UPDATE claims SET id = X'ffffffffffffffffffffffffffffffff'
          WHERE rowid = (SELECT MIN(rowid) FROM claims)",
+        "store.backend",
         "not the ID of the claim in its body",
     );
 }
@@ -1037,6 +1061,7 @@ fn a_version_3_file_with_a_row_id_that_is_not_its_body_s_is_refused_unchanged() 
 fn a_version_3_file_with_a_corrupt_body_is_refused_unchanged() {
     a_spoiled_version_3_file_is_refused_unchanged(
         "UPDATE claims SET body = X'01ff' WHERE rowid = (SELECT MIN(rowid) FROM claims)",
-        "stored claim \"[01, ff]\" is not valid",
+        "store.corrupt",
+        "claim bytes are of format 1, which this build does not read",
     );
 }

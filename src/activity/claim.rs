@@ -8,12 +8,14 @@ use super::error::ActivityError;
 use super::state::{ActivityCommandKind, ActivityState, activity_issuer_of, activity_transition};
 use crate::actor::{Actor, PartnerUserRole};
 use crate::association::{CompanyContact, CustomerContact};
-use crate::catalog::{Catalog, EngagementId, MciDeadlines, ProgramYear};
+use crate::catalog::{Catalog, Engagement, EngagementId, MciDeadlines, MciEngagement, ProgramYear};
+use crate::claim::InvalidClaim;
 use crate::eligibility::Facts;
 use crate::id::{ClaimId, CustomerId, PartnerId, TenantId};
 use crate::money::Usd;
 use crate::text::Text;
 
+mod check;
 mod codec;
 
 /// How the partner came to the customer: the two flows of the Customers page.
@@ -62,6 +64,21 @@ pub struct EvidenceRules {
 }
 
 impl EvidenceRules {
+    /// What every engagement requires: the POE and the partner survey.
+    pub const BASE: Self = Self {
+        invoice: false,
+        customer_survey: false,
+    };
+
+    /// The rules of an MCI engagement of the catalog.
+    #[must_use]
+    pub const fn of(engagement: &MciEngagement) -> Self {
+        Self {
+            invoice: engagement.requires_invoice,
+            customer_survey: engagement.requires_customer_survey,
+        }
+    }
+
     /// Whether `kind` is required.
     #[must_use]
     pub const fn requires(self, kind: EvidenceKind) -> bool {
@@ -86,15 +103,14 @@ pub(crate) struct NewClaim {
     pub origin: Origin,
     pub variable: Option<VariablePay>,
     pub deadlines: MciDeadlines,
-    pub evidence_rules: EvidenceRules,
     pub referral_enabled: bool,
-    pub max_active_per_customer: u32,
     pub customer_contact: CustomerContact,
     pub company_contact: CompanyContact,
     pub mismatch_reason: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Data {
     id: ClaimId,
     program_year: ProgramYear,
@@ -105,15 +121,13 @@ struct Data {
     engagement: EngagementId,
     origin: Origin,
     variable: Option<VariablePay>,
-    deadlines: MciDeadlines,
-    evidence_rules: EvidenceRules,
-    referral_enabled: bool,
-    max_active_per_customer: u32,
     customer_contact: CustomerContact,
     company_contact: CompanyContact,
     mismatch_reason: Option<Text>,
     estimated_deal_size: Option<Usd>,
     state: ActivityState,
+    /// The moment the timer acts, computed from the catalog's deadlines by each transition.
+    deadline: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     consented_at: Option<DateTime<Utc>>,
     first_submitted_at: Option<DateTime<Utc>>,
@@ -131,9 +145,11 @@ struct Data {
 ///
 /// Claims are created by the add-customer and claim-customer flows, which check eligibility
 /// first, and change only through [`transition`](Self::transition) (or [`apply`](Self::apply)).
-/// A refused command leaves the claim exactly as it was. The claim keeps the deadlines and
-/// evidence rules of its engagement as they were at creation, so later catalog changes do not
-/// move its deadlines.
+/// A refused command leaves the claim exactly as it was. Its rules (deadlines, evidence,
+/// referrals, the per-customer cap) are its engagement's in the catalog of its program year,
+/// which every transition is given; the claim copies none of them. It keeps the one instant
+/// they decide next, [`next_deadline`](Self::next_deadline), so that stores can index it, and
+/// [`validate`](Self::validate) checks that instant against the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityClaim {
     data: Data,
@@ -163,6 +179,31 @@ struct Plan {
     referral: Option<Text>,
     note: Option<Text>,
     events: Vec<ActivityEvent>,
+    /// The engagement's deadlines, to compute the claim's next deadline after the change.
+    deadlines: Option<MciDeadlines>,
+}
+
+/// The moment the timer acts on a claim in its current state, by the deadline table.
+fn deadline_for(d: &Data, rules: &MciDeadlines) -> Option<DateTime<Utc>> {
+    match d.state {
+        ActivityState::CustomerClaimed | ActivityState::AwaitingConsent => {
+            after(Some(d.created_at), rules.consent_days)
+        }
+        ActivityState::ConsentReceived => after(d.consented_at, rules.first_submit_days),
+        ActivityState::PartnerActionRequired => match d.dispute_resubmitted_at {
+            Some(at) => after(Some(at), rules.post_dispute_days),
+            None => after(d.consented_at, rules.review_days),
+        },
+        ActivityState::Rejected | ActivityState::Disputed => {
+            after(d.rejected_at, rules.dispute_days)
+        }
+        _ => None,
+    }
+}
+
+/// `days` calendar days after `from`.
+fn after(from: Option<DateTime<Utc>>, days: u32) -> Option<DateTime<Utc>> {
+    from?.checked_add_days(Days::new(u64::from(days)))
 }
 
 impl ActivityClaim {
@@ -198,15 +239,12 @@ impl ActivityClaim {
                 engagement: new.engagement,
                 origin: new.origin,
                 variable: new.variable,
-                deadlines: new.deadlines,
-                evidence_rules: new.evidence_rules,
-                referral_enabled: new.referral_enabled,
-                max_active_per_customer: new.max_active_per_customer,
                 customer_contact: new.customer_contact,
                 company_contact: new.company_contact,
                 mismatch_reason: new.mismatch_reason,
                 estimated_deal_size: None,
                 state: ActivityState::CustomerClaimed,
+                deadline: after(Some(now), new.deadlines.consent_days),
                 created_at: now,
                 consented_at: None,
                 first_submitted_at: None,
@@ -323,14 +361,27 @@ impl ActivityClaim {
             }
             _ => {}
         }
-        let plan = self.plan(command, now, facts)?;
+        let mci = self.rules(catalog)?;
+        let mut plan = self.plan(command, now, mci, facts)?;
+        plan.deadlines = catalog.mci_deadlines(&d.engagement).copied();
         Ok((plan, transition.to))
+    }
+
+    /// The rules of the claim's engagement in `catalog`.
+    fn rules<'c>(&self, catalog: &'c Catalog) -> Result<&'c MciEngagement, ActivityError> {
+        catalog
+            .engagement(&self.data.engagement)
+            .and_then(Engagement::as_mci)
+            .ok_or_else(|| ActivityError::UnknownEngagement {
+                engagement: self.data.engagement.clone(),
+            })
     }
 
     fn plan(
         &self,
         command: &ActivityCommand,
         now: DateTime<Utc>,
+        mci: &MciEngagement,
         facts: &dyn Facts,
     ) -> Result<Plan, ActivityError> {
         let d = &self.data;
@@ -346,7 +397,7 @@ impl ActivityClaim {
                     to: d.customer_contact.email.clone(),
                     reminder: false,
                 });
-                if d.referral_enabled
+                if mci.referral_enabled
                     && !d.referral_requested
                     && facts.referral_conditions_hold(&d.customer, &d.engagement)
                 {
@@ -384,11 +435,11 @@ impl ActivityClaim {
                 });
             }
             ActivityCommand::Submit => {
-                self.check_evidence()?;
+                self.check_evidence(mci)?;
                 plan.first_submitted_at = Some(now);
             }
             ActivityCommand::Resubmit => {
-                self.check_evidence()?;
+                self.check_evidence(mci)?;
                 if d.state == ActivityState::Disputed {
                     plan.dispute_resubmitted_at = Some(now);
                 }
@@ -447,8 +498,8 @@ impl ActivityClaim {
         Ok(())
     }
 
-    fn check_evidence(&self) -> Result<(), ActivityError> {
-        let missing = self.missing_evidence();
+    fn check_evidence(&self, mci: &MciEngagement) -> Result<(), ActivityError> {
+        let missing = self.missing_by(EvidenceRules::of(mci));
         if missing.is_empty() {
             Ok(())
         } else {
@@ -456,12 +507,21 @@ impl ActivityClaim {
         }
     }
 
-    /// The required evidence not yet added, in order.
+    /// The evidence that the claim's engagement in `catalog` requires and that is not yet
+    /// added, in order. An engagement the catalog does not know requires the POE and the
+    /// partner survey, which every engagement requires.
     #[must_use]
-    pub fn missing_evidence(&self) -> Vec<EvidenceKind> {
+    pub fn missing_evidence(&self, catalog: &Catalog) -> Vec<EvidenceKind> {
+        let rules = self
+            .rules(catalog)
+            .map_or(EvidenceRules::BASE, EvidenceRules::of);
+        self.missing_by(rules)
+    }
+
+    fn missing_by(&self, rules: EvidenceRules) -> Vec<EvidenceKind> {
         EvidenceKind::ALL
             .into_iter()
-            .filter(|kind| self.data.evidence_rules.requires(*kind) && !self.has_evidence(*kind))
+            .filter(|kind| rules.requires(*kind) && !self.has_evidence(*kind))
             .collect()
     }
 
@@ -513,6 +573,9 @@ impl ActivityClaim {
             d.referral = plan.referral;
         }
         d.state = to;
+        if let Some(rules) = plan.deadlines {
+            d.deadline = deadline_for(d, &rules);
+        }
         d.history.push(ActivityHistoryEntry {
             at: now,
             actor: actor.clone(),
@@ -568,26 +631,8 @@ impl ActivityClaim {
     /// Other states have no deadline. The claim expires exactly at the deadline: at that
     /// instant `expire` acts and every other command is refused.
     #[must_use]
-    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
-        let d = &self.data;
-        let after = |from: Option<DateTime<Utc>>, days: u32| {
-            from?.checked_add_days(Days::new(u64::from(days)))
-        };
-        let rules = d.deadlines;
-        match d.state {
-            ActivityState::CustomerClaimed | ActivityState::AwaitingConsent => {
-                after(Some(d.created_at), rules.consent_days)
-            }
-            ActivityState::ConsentReceived => after(d.consented_at, rules.first_submit_days),
-            ActivityState::PartnerActionRequired => match d.dispute_resubmitted_at {
-                Some(at) => after(Some(at), rules.post_dispute_days),
-                None => after(d.consented_at, rules.review_days),
-            },
-            ActivityState::Rejected | ActivityState::Disputed => {
-                after(d.rejected_at, rules.dispute_days)
-            }
-            _ => None,
-        }
+    pub const fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        self.data.deadline
     }
 
     /// The referral linked to the claim, for a Referral admin.
@@ -663,13 +708,6 @@ impl ActivityClaim {
         self.data.variable
     }
 
-    /// The engagement's cap on active claims per customer, across partners, as it was when
-    /// the claim was created: the limit a store enforces on it.
-    #[must_use]
-    pub const fn max_active_per_customer(&self) -> u32 {
-        self.data.max_active_per_customer
-    }
-
     /// The estimated deal size, once the consent email was sent.
     #[must_use]
     pub const fn estimated_deal_size(&self) -> Option<Usd> {
@@ -736,40 +774,36 @@ impl ActivityClaim {
         self.data.consented_at
     }
 
-    fn check(data: &Data) -> Result<(), String> {
-        use ActivityState as S;
-        let last = data.history.last().ok_or("history is empty")?;
-        if last.to != data.state {
-            return Err(format!(
-                "history ends in {} but the state is {}",
-                last.to, data.state
-            ));
+    /// Checks every invariant that needs no catalog: the history is a walk of the transition
+    /// table by the claim's own partner location, and the fields agree with it.
+    ///
+    /// Every way in (creation, transitions, JSON, the binary form) ends here, so a value of
+    /// this type always passes it.
+    pub(crate) fn check_structure(&self) -> Result<(), InvalidClaim> {
+        check::structure(&self.data).map_err(|b| InvalidClaim::new(self.data.id, b))
+    }
+
+    /// Checks the claim against `catalog`, which must be of its program year: its engagement
+    /// is an MCI engagement there that allows its customer ID kind, its variable pay is the
+    /// engagement's payout for its hours, every submission had the evidence the engagement
+    /// requires, a referral was requested only where the engagement has referrals, and the
+    /// stored next deadline is the one the engagement's deadline table gives.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidClaim`] naming the first broken invariant.
+    pub fn validate(&self, catalog: &Catalog) -> Result<(), InvalidClaim> {
+        check::against(&self.data, catalog).map_err(|b| InvalidClaim::new(self.data.id, b))
+    }
+}
+
+#[cfg(test)]
+impl ActivityClaim {
+    /// A claim from JSON with no invariant check, for tests of the codec.
+    pub(crate) fn from_value_unchecked(value: serde_json::Value) -> Self {
+        Self {
+            data: serde_json::from_value(value).unwrap(),
         }
-        if data
-            .history
-            .windows(2)
-            .any(|w| matches!(w, [a, b] if b.at < a.at))
-        {
-            return Err("history is not in time order".into());
-        }
-        let consented = !matches!(
-            data.state,
-            S::CustomerClaimed
-                | S::AwaitingConsent
-                | S::ConsentDeclined
-                | S::ConsentExpired
-                | S::Canceled
-        );
-        if consented && data.consented_at.is_none() {
-            return Err(format!("a {} claim has no consent time", data.state));
-        }
-        if matches!(data.state, S::Rejected | S::Disputed) && data.rejected_at.is_none() {
-            return Err(format!("a {} claim has no rejection time", data.state));
-        }
-        if data.state == S::AwaitingConsent && data.estimated_deal_size.is_none() {
-            return Err("an awaiting consent claim has no estimated deal size".into());
-        }
-        Ok(())
     }
 }
 
@@ -781,10 +815,10 @@ impl Serialize for ActivityClaim {
 
 impl<'de> Deserialize<'de> for ActivityClaim {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let data = Data::deserialize(deserializer)?;
-        Self::check(&data).map_err(|why| {
-            serde::de::Error::custom(format!("inconsistent partner activity claim: {why}"))
-        })?;
-        Ok(Self { data })
+        let claim = Self {
+            data: Data::deserialize(deserializer)?,
+        };
+        claim.check_structure().map_err(serde::de::Error::custom)?;
+        Ok(claim)
     }
 }

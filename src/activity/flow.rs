@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::claim::{
-    ActivityClaim, ActivityTransitioned, EvidenceRules, NewClaim, Origin, VariablePay,
-};
+use super::claim::{ActivityClaim, ActivityTransitioned, NewClaim, Origin, VariablePay};
 use super::error::ActivityError;
 use crate::actor::Actor;
 use crate::association::{CompanyContact, CustomerContact};
@@ -245,12 +243,7 @@ fn create(
             },
             variable,
             deadlines,
-            evidence_rules: EvidenceRules {
-                invoice: mci.requires_invoice,
-                customer_survey: mci.requires_customer_survey,
-            },
             referral_enabled: mci.referral_enabled,
-            max_active_per_customer: mci.max_active_claims_per_customer,
             customer_contact: nomination.customer_contact.clone(),
             company_contact: nomination.company_contact.clone(),
             mismatch_reason,

@@ -13,9 +13,11 @@ use super::key::{AssociationKey, KeyUnit};
 use super::state::{self, AssociationState, CommandKind};
 use crate::actor::{Actor, ActorKind};
 use crate::catalog::{Catalog, ProgramYear};
+use crate::claim::InvalidClaim;
 use crate::id::ClaimId;
 use crate::text::Text;
 
+mod check;
 mod codec;
 
 /// One entry of a claim's history: who did what, when, and what it changed.
@@ -84,6 +86,7 @@ pub enum Association {
 
 /// The claim's stored data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Data {
     id: ClaimId,
     program_year: ProgramYear,
@@ -772,46 +775,25 @@ impl AssociationClaim {
             .flatten()
     }
 
-    /// Checks stored data for consistency.
-    fn check(data: &Data) -> Result<(), String> {
-        use AssociationState as S;
-        let last = data.history.last().ok_or("history is empty")?;
-        if last.to != data.state {
-            return Err(format!(
-                "history ends in {} but the state is {}",
-                last.to, data.state
-            ));
-        }
-        if data
-            .history
-            .windows(2)
-            .any(|w| matches!(w, [a, b] if b.at < a.at))
-        {
-            return Err("history is not in time order".into());
-        }
-        let submitted = !matches!(data.state, S::Draft | S::Withdrawn);
-        if submitted && (data.notified_at.is_none() || data.opt_out_until.is_none()) {
-            return Err(format!(
-                "a {} claim has no customer notification",
-                data.state
-            ));
-        }
-        if data.state == S::Approved && data.approved_at.is_none() {
-            return Err("an approved claim has no approval time".into());
-        }
-        if data.state == S::PartnerActionRequired && data.review().info_request.is_none() {
-            return Err("a partner action required claim has no info request".into());
-        }
-        if matches!(data.state, S::Rejected | S::Disputed) && data.review().rejection.is_none() {
-            return Err(format!("a {} claim has no rejection", data.state));
-        }
-        if data.state == S::Disputed && data.review().disputed_at.is_none() {
-            return Err("a disputed claim has no dispute time".into());
-        }
-        if data.content.target.workloads().is_empty() {
-            return Err("the claim has no workloads".into());
-        }
-        Ok(())
+    /// Checks every invariant that needs no catalog: the history is a walk of the transition
+    /// table, the fields agree with it, the partner agrees with it, nothing is repeated.
+    ///
+    /// Every way in (creation, transitions, JSON, the binary form) ends here, so a value of
+    /// this type always passes it.
+    pub(crate) fn check_structure(&self) -> Result<(), InvalidClaim> {
+        check::structure(&self.data).map_err(|b| InvalidClaim::new(self.data.id, b))
+    }
+
+    /// Checks the claim against `catalog`, which must be of its program year: the content
+    /// passes that catalog's form check unchanged (engagement, solution area, role,
+    /// workloads, revenue details, opt-out), and every stored window (opt-out, info request,
+    /// dispute) is the one the catalog's calendar and rules compute.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidClaim`] naming the first broken invariant.
+    pub fn validate(&self, catalog: &Catalog) -> Result<(), InvalidClaim> {
+        check::against(&self.data, catalog).map_err(|b| InvalidClaim::new(self.data.id, b))
     }
 }
 
@@ -834,6 +816,16 @@ struct Plan {
     events: Vec<AssociationEvent>,
 }
 
+#[cfg(test)]
+impl AssociationClaim {
+    /// A claim from JSON with no invariant check, for tests of the codec.
+    pub(crate) fn from_value_unchecked(value: serde_json::Value) -> Self {
+        Self {
+            data: serde_json::from_value(value).unwrap(),
+        }
+    }
+}
+
 impl Serialize for AssociationClaim {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.data.serialize(serializer)
@@ -842,10 +834,10 @@ impl Serialize for AssociationClaim {
 
 impl<'de> Deserialize<'de> for AssociationClaim {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let data = Data::deserialize(deserializer)?;
-        Self::check(&data).map_err(|why| {
-            serde::de::Error::custom(format!("inconsistent association claim: {why}"))
-        })?;
-        Ok(Self { data })
+        let claim = Self {
+            data: Data::deserialize(deserializer)?,
+        };
+        claim.check_structure().map_err(serde::de::Error::custom)?;
+        Ok(claim)
     }
 }

@@ -39,6 +39,19 @@ pub struct Catalogs {
     older: BTreeMap<ProgramYear, Catalog>,
 }
 
+/// The built-in catalogs, built once per process, for code that needs them by reference.
+pub(crate) fn builtin_catalogs() -> &'static Catalogs {
+    static BUILTIN: std::sync::OnceLock<Catalogs> = std::sync::OnceLock::new();
+    BUILTIN.get_or_init(Catalogs::builtin)
+}
+
+impl Default for Catalogs {
+    /// The built-in catalogs, as [`Catalogs::builtin`].
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
 impl Catalogs {
     /// A registry holding one catalog.
     #[must_use]

@@ -26,11 +26,11 @@ use super::{
 use crate::activity::{ActivityClaim, ActivityState};
 use crate::association::{AssociationClaim, AssociationState, KeyUnit, Target};
 use crate::catalog::{EngagementId, WorkloadId};
+use crate::claim::{CountedKey, UniqueKey, holds_open_keys};
 use crate::id::{
     AzureSubscriptionId, ClaimId, CustomerId, DomainName, MsxOpportunityId, PartnerId,
     SubscriptionId, TenantId, Tpid,
 };
-use crate::store::{CountedKey, UniqueKey, holds_open_keys};
 
 /// The family byte of an association claim.
 pub(crate) const ASSOCIATION: u8 = 0;
@@ -65,7 +65,6 @@ enum Family<'a> {
         customer: CustomerRef<'a>,
         customer_at: usize,
         resolved_tenant: Option<[u8; 16]>,
-        max_active: u32,
     },
 }
 
@@ -196,7 +195,7 @@ pub(crate) struct ActivityHead {
     pub(crate) engagement: EngagementId,
     pub(crate) customer: CustomerId,
     pub(crate) resolved_tenant: Option<TenantId>,
-    pub(crate) max_active_per_customer: u32,
+    pub(crate) deadline: Option<DateTime<Utc>>,
 }
 
 /// The typed head of either family.
@@ -245,7 +244,6 @@ impl<'a> Head<'a> {
         w.opt(claim.resolved_tenant(), |w, tenant| {
             w.uuid(tenant.as_uuid())
         });
-        w.u32(claim.max_active_per_customer());
     }
 
     /// Reads the head at the start of an encoded claim, without allocating.
@@ -294,13 +292,11 @@ impl<'a> Head<'a> {
                 let customer_at = r.offset();
                 let customer = CustomerRef::read(r)?;
                 let resolved_tenant = r.opt(Reader::bytes16)?;
-                let max_active = r.u32()?;
                 Family::Activity {
                     state,
                     customer,
                     customer_at,
                     resolved_tenant,
-                    max_active,
                 }
             }
             _ => return Err(CodecError::new(0, "invalid claim family")),
@@ -353,7 +349,6 @@ impl<'a> Head<'a> {
                 customer,
                 customer_at,
                 resolved_tenant,
-                max_active,
             } => TypedHead::Activity(ActivityHead {
                 id: self.id,
                 partner: self.partner,
@@ -363,7 +358,7 @@ impl<'a> Head<'a> {
                 resolved_tenant: resolved_tenant
                     .map(|bytes| super::tenant(bytes, customer_at))
                     .transpose()?,
-                max_active_per_customer: max_active,
+                deadline: self.deadline,
             }),
         })
     }
@@ -445,15 +440,6 @@ impl<'a> Head<'a> {
         match &self.family {
             Family::Association { state, .. } => holds_open_keys(*state),
             Family::Activity { state, .. } => state.is_active(),
-        }
-    }
-
-    #[cfg(test)]
-    /// The cap on active claims per customer that an activity claim counts towards.
-    pub(crate) const fn max_active_per_customer(&self) -> Option<u32> {
-        match &self.family {
-            Family::Activity { max_active, .. } => Some(*max_active),
-            Family::Association { .. } => None,
         }
     }
 

@@ -3,8 +3,9 @@
 
 use std::fmt;
 
-use super::{StoreError, Version};
-use crate::id::PartnerId;
+use super::{Claim, StoreError, Version};
+use crate::catalog::Catalogs;
+use crate::id::{ClaimId, PartnerId};
 
 /// A back-end failure a SQL store detects itself (the others are its driver's errors).
 #[derive(Debug, thiserror::Error)]
@@ -65,4 +66,53 @@ pub(super) fn version_from(n: i64) -> Result<Version, StoreError> {
 /// A partner location as a column.
 pub(super) fn partner_to(partner: PartnerId) -> Result<i64, StoreError> {
     i64::try_from(partner.get()).map_err(|_| out_of_range("partner", partner))
+}
+
+/// The most characters of a stored or given value that a store's error quotes.
+pub(super) const QUOTE_CHARS: usize = 200;
+
+/// At most [`QUOTE_CHARS`] characters of `text`.
+pub(super) fn bounded(text: &str) -> String {
+    let mut out: String = text.chars().take(QUOTE_CHARS).collect();
+    if out.len() < text.len() {
+        out.push_str("...");
+    }
+    out
+}
+
+/// A stored claim that is damaged: its body fails to read, or breaks an invariant.
+pub(super) fn corrupt_claim(claim: Option<ClaimId>, what: &dyn fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        claim,
+        what: bounded(&what.to_string()),
+    }
+}
+
+/// A claim read from a row, checked as every way in is checked: its body decoded (and, for
+/// a body in the binary form, its checksum verified) by the caller, then cross-checked
+/// against the row's indexed columns (a body that names another claim or another partner
+/// location is corrupt, and is never returned in the row's place), then against the catalog
+/// of its program year.
+pub(super) fn checked_row(
+    row_id: ClaimId,
+    row_partner: i64,
+    claim: Claim,
+    catalogs: &Catalogs,
+) -> Result<Claim, StoreError> {
+    if claim.id() != row_id {
+        return Err(corrupt_claim(
+            Some(row_id),
+            &format_args!("the body is of claim {}", claim.id()),
+        ));
+    }
+    if partner_to(claim.partner())? != row_partner {
+        return Err(corrupt_claim(
+            Some(row_id),
+            &"the body's partner location is not the row's",
+        ));
+    }
+    claim
+        .validate(catalogs)
+        .map_err(|e| corrupt_claim(Some(row_id), &e))?;
+    Ok(claim)
 }

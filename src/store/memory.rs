@@ -10,7 +10,8 @@ use super::{
     Claim, CountedKey, Expect, Holdings, ImportReport, Scope, Store, StoreError, Stored, UniqueKey,
     Version, Write,
 };
-use crate::catalog::EngagementId;
+use crate::catalog::{Catalogs, EngagementId};
+use crate::claim::InvalidClaim;
 use crate::codec::Head;
 use crate::fast_hash::{FastHasher, Map};
 use crate::id::{ClaimId, CustomerId, PartnerId};
@@ -42,9 +43,20 @@ use crate::id::{ClaimId, CustomerId, PartnerId};
 ///
 /// The store holds at most `u32::MAX` claims; a commit beyond that fails with
 /// [`StoreError::Backend`].
+///
+/// # What it checks
+///
+/// The store enforces the rules of the catalogs it was made with ([`new`](Self::new): the
+/// built-in ones; [`with_catalogs`](Self::with_catalogs): yours), never numbers a claim
+/// carries. Every claim of a commit or an import is checked against the catalog of its
+/// program year ([`Claim::validate`]) before the lock is taken, and its per-customer cap is
+/// that catalog's. A claim of a year the store has no catalog for is refused with
+/// [`StoreError::Invalid`]. The packed form never leaves the store, and a read decodes it
+/// through the same invariant check as every other way in.
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     inner: Mutex<Inner>,
+    catalogs: Catalogs,
 }
 
 #[derive(Debug, Default)]
@@ -81,7 +93,12 @@ impl Slot {
     }
 
     fn claim(&self) -> Result<Claim, StoreError> {
-        Claim::decode(&self.packed).map_err(StoreError::backend)
+        let claim = Claim::decode(&self.packed).map_err(StoreError::backend)?;
+        claim.check_structure().map_err(|e| StoreError::Corrupt {
+            claim: Some(e.claim()),
+            what: e.to_string(),
+        })?;
+        Ok(claim)
     }
 
     fn stored(&self) -> Result<Stored, StoreError> {
@@ -162,10 +179,26 @@ fn fingerprint(value: &impl Hash) -> u64 {
 }
 
 impl InMemoryStore {
-    /// An empty store.
+    /// An empty store that enforces the built-in catalogs ([`Catalogs::builtin`]).
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store that enforces `catalogs`: the per-customer caps, and every rule
+    /// [`Claim::validate`] checks, come from the catalog of each claim's program year.
+    #[must_use]
+    pub fn with_catalogs(catalogs: Catalogs) -> Self {
+        Self {
+            inner: Mutex::default(),
+            catalogs,
+        }
+    }
+
+    /// The catalogs the store enforces.
+    #[must_use]
+    pub const fn catalogs(&self) -> &Catalogs {
+        &self.catalogs
     }
 
     /// How many claims the store holds.
@@ -254,10 +287,8 @@ impl Inner {
     /// Whether no claim holds a key or counts towards a limit about `claim`'s customer, and the
     /// claim's own limit (if any) admits one claim: then `claim` can take its keys and its
     /// place without checking them one by one.
-    fn is_free_for(&self, claim: &Claim, index: &Memberships) -> bool {
-        let admits_one = claim
-            .as_activity()
-            .is_none_or(|a| a.max_active_per_customer() >= 1);
+    fn is_free_for(&self, claim: &Claim, index: &Memberships, catalogs: &Catalogs) -> bool {
+        let admits_one = claim.as_activity().is_none() || claim.cap(catalogs) >= Some(1);
         let held = index
             .iter()
             .flatten()
@@ -293,7 +324,7 @@ impl Inner {
     }
 
     /// Checks every write against the store and against each other; changes nothing.
-    fn plan(&self, writes: &[Write]) -> Result<Vec<Planned>, StoreError> {
+    fn plan(&self, writes: &[Write], catalogs: &Catalogs) -> Result<Vec<Planned>, StoreError> {
         let mut planned = Vec::with_capacity(writes.len());
         let mut creates: usize = 0;
         for (i, write) in writes.iter().enumerate() {
@@ -311,12 +342,13 @@ impl Inner {
                         version: Version::FIRST,
                         old: None,
                         new: Some(
-                            if writes.len() == 1 && self.is_free_for(&write.claim, &index) {
+                            if writes.len() == 1 && self.is_free_for(&write.claim, &index, catalogs)
+                            {
                                 // Nothing about this customer is held or counted: the claim's
                                 // keys and limit cannot clash, so they need not be listed.
                                 Holdings::default()
                             } else {
-                                write.claim.holdings()
+                                write.claim.holdings_trusted(catalogs)
                             },
                         ),
                         index,
@@ -339,12 +371,12 @@ impl Inner {
                         version: expected.next(),
                         old: Some(Old {
                             slot,
-                            holdings: old.holdings(),
+                            holdings: old.holdings_trusted(catalogs),
                             index: memberships(&old),
                             partner: old.partner(),
                             deadline: old.next_deadline(),
                         }),
-                        new: Some(write.claim.holdings()),
+                        new: Some(write.claim.holdings_trusted(catalogs)),
                         index,
                     });
                 }
@@ -547,8 +579,11 @@ impl Store for InMemoryStore {
     }
 
     fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
+        for write in &writes {
+            write.claim.validate(&self.catalogs)?;
+        }
         let mut inner = self.lock();
-        let planned = inner.plan(&writes)?;
+        let planned = inner.plan(&writes, &self.catalogs)?;
         let versions = inner.apply(&writes, planned);
         drop(inner);
         drop(writes);
@@ -559,11 +594,22 @@ impl Store for InMemoryStore {
     /// before it left it, and applied at once if accepted.
     fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport::with_capacity(claims.len());
+        let checked: Vec<(Claim, Result<(), InvalidClaim>)> = claims
+            .into_iter()
+            .map(|claim| {
+                let valid = claim.validate(&self.catalogs);
+                (claim, valid)
+            })
+            .collect();
         let mut inner = self.lock();
-        for claim in claims {
+        for (claim, valid) in checked {
             let id = claim.id();
+            if let Err(invalid) = valid {
+                report.outcomes.push((id, Err(invalid.into())));
+                continue;
+            }
             let writes = vec![Write::create(claim)];
-            let outcome = match inner.plan(&writes) {
+            let outcome = match inner.plan(&writes, &self.catalogs) {
                 Ok(planned) => inner
                     .apply(&writes, planned)
                     .first()

@@ -14,7 +14,6 @@
 //! implements this trait must pass the conformance suite in `cpor::testing` (feature
 //! `testing`).
 
-mod claim;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod columns;
 mod memory;
@@ -28,8 +27,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use claim::holds_open_keys;
-pub use claim::{Claim, ClaimBytesError, CountedKey, Holdings, UniqueKey};
+pub use crate::claim::{Claim, ClaimBytesError, CountedKey, Holdings, InvalidClaim, UniqueKey};
 pub use memory::InMemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_MAX_CONNECTIONS, DEFAULT_SCHEMA, PgStore};
@@ -234,6 +232,19 @@ pub enum StoreError {
         /// The claim.
         claim: ClaimId,
     },
+    /// The claim breaks an invariant or a rule of its catalog (or its program year is not in
+    /// the store's catalogs): refused before anything is written.
+    #[error(transparent)]
+    Invalid(#[from] InvalidClaim),
+    /// A stored claim is damaged: its body fails its checksum or its invariants, or
+    /// disagrees with the columns it is indexed by. Nothing is returned in its place.
+    #[error("stored claim {} is corrupt: {what}", .claim.map_or_else(|| "(unknown)".to_owned(), |c| c.to_string()))]
+    Corrupt {
+        /// The claim, as its row names it.
+        claim: Option<ClaimId>,
+        /// What is wrong, in a few lowercase words.
+        what: String,
+    },
     /// The back end failed.
     #[error("storage back end failed: {source}")]
     Backend {
@@ -254,6 +265,8 @@ impl StoreError {
             Self::NotFound { .. } => "store.not_found",
             Self::IdConflict { .. } => "store.id_conflict",
             Self::DuplicateWrite { .. } => "store.duplicate_write",
+            Self::Invalid(_) => "store.invalid_claim",
+            Self::Corrupt { .. } => "store.corrupt",
             Self::Backend { .. } => "store.backend",
         }
     }

@@ -10,11 +10,14 @@ use postgres::error::SqlState;
 use postgres::types::{Json, ToSql};
 use postgres::{Client, Config, GenericClient, NoTls, Statement, Transaction};
 
-use super::columns::{corrupt, newer_schema, out_of_range, partner_to, version_from, version_to};
+use super::columns::{
+    checked_row, corrupt, corrupt_claim, newer_schema, out_of_range, partner_to, version_from,
+    version_to,
+};
 use super::{
     Claim, Expect, ImportReport, Scope, Store, StoreError, Stored, UniqueKey, Version, Write,
 };
-use crate::catalog::EngagementId;
+use crate::catalog::{Catalogs, EngagementId};
 use crate::id::{ClaimId, CustomerId, PartnerId};
 use crate::store::CountedKey;
 
@@ -188,6 +191,7 @@ pub struct PgStore {
     max_connections: usize,
     pool: Mutex<Pool>,
     returned: Condvar,
+    catalogs: Catalogs,
 }
 
 impl fmt::Debug for PgStore {
@@ -359,11 +363,28 @@ impl PgStore {
             max_connections: max_connections.max(1),
             pool: Mutex::new(Pool::default()),
             returned: Condvar::new(),
+            catalogs: Catalogs::builtin(),
         };
         let mut connection = store.checkout()?;
         store.migrate(&mut connection, schema)?;
         drop(connection);
         Ok(store)
+    }
+
+    /// The store, enforcing `catalogs` instead of the built-in ones ([`Catalogs::builtin`],
+    /// which every `connect` starts with): the per-customer caps, and every rule
+    /// [`Claim::validate`] checks on each write and each load, come from the catalog of each
+    /// claim's program year.
+    #[must_use]
+    pub fn with_catalogs(mut self, catalogs: Catalogs) -> Self {
+        self.catalogs = catalogs;
+        self
+    }
+
+    /// The catalogs the store enforces.
+    #[must_use]
+    pub const fn catalogs(&self) -> &Catalogs {
+        &self.catalogs
     }
 
     /// The schema's name, quoted as an SQL identifier.
@@ -492,7 +513,7 @@ impl PgStore {
                 .query(sql, params)
                 .map_err(StoreError::backend)?
                 .iter()
-                .map(stored_from)
+                .map(|row| loaded_from(row, &self.catalogs))
                 .collect()
         })
     }
@@ -575,6 +596,21 @@ fn claim_id_from(id: uuid::Uuid) -> Result<ClaimId, StoreError> {
     ClaimId::from_uuid(id).map_err(|e| corrupt("claim ID", &id.to_string(), &e))
 }
 
+/// A claim read by a query of `LOADED` columns (id, partner, version, body), checked as
+/// every way in is checked: the JSON body through the claim's invariants, then against the
+/// row's ID and partner, then against the catalog of its program year.
+fn loaded_from(row: &postgres::Row, catalogs: &Catalogs) -> Result<Stored, StoreError> {
+    let id: uuid::Uuid = row.try_get(0).map_err(StoreError::backend)?;
+    let id = claim_id_from(id)?;
+    let partner: i64 = row.try_get(1).map_err(StoreError::backend)?;
+    let version: i64 = row.try_get(2).map_err(StoreError::backend)?;
+    let Json(claim): Json<Claim> = row.try_get(3).map_err(|e| corrupt_claim(Some(id), &e))?;
+    Ok(Stored {
+        claim: checked_row(id, partner, claim, catalogs)?,
+        version: version_from(version)?,
+    })
+}
+
 fn stored_from(row: &postgres::Row) -> Result<Stored, StoreError> {
     let version: i64 = row.try_get(0).map_err(StoreError::backend)?;
     let Json(claim): Json<Claim> = row.try_get(1).map_err(StoreError::backend)?;
@@ -645,8 +681,9 @@ struct Held {
 }
 
 impl Held {
-    fn of(claim: &Claim) -> Result<Self, StoreError> {
-        let holdings = claim.holdings();
+    /// What a claim already checked against `catalogs` holds.
+    fn of(claim: &Claim, catalogs: &Catalogs) -> Result<Self, StoreError> {
+        let holdings = claim.holdings_trusted(catalogs);
         let mut keys = Vec::with_capacity(holdings.unique.len());
         for key in holdings.unique {
             let text = json(&key)?;
@@ -680,14 +717,14 @@ struct Prepared<'w> {
     held: Held,
 }
 
-fn prepare(writes: &[Write]) -> Result<Vec<Prepared<'_>>, StoreError> {
+fn prepare<'w>(writes: &'w [Write], catalogs: &Catalogs) -> Result<Vec<Prepared<'w>>, StoreError> {
     writes
         .iter()
         .map(|write| {
             Ok(Prepared {
                 write,
                 row: Row::of(&write.claim)?,
-                held: Held::of(&write.claim)?,
+                held: Held::of(&write.claim, catalogs)?,
             })
         })
         .collect()
@@ -1117,9 +1154,12 @@ impl Store for PgStore {
     fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError> {
         let id = id.as_uuid();
         let found = match scope {
-            Scope::Microsoft => self.select(EXISTING, &[&id])?,
+            Scope::Microsoft => self.select(
+                "SELECT id, partner, version, body FROM claims WHERE id = $1",
+                &[&id],
+            )?,
             Scope::Partner(partner) => self.select(
-                "SELECT version, body FROM claims WHERE id = $1 AND partner = $2",
+                "SELECT id, partner, version, body FROM claims WHERE id = $1 AND partner = $2",
                 &[&id, &partner_to(partner)?],
             )?,
         };
@@ -1127,7 +1167,10 @@ impl Store for PgStore {
     }
 
     fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
-        let prepared = prepare(&writes)?;
+        for write in &writes {
+            write.claim.validate(&self.catalogs)?;
+        }
+        let prepared = prepare(&writes, &self.catalogs)?;
         if let [single] = prepared.as_slice()
             && single.write.expect == Expect::Absent
             && self.fast_create(single)?
@@ -1138,14 +1181,39 @@ impl Store for PgStore {
     }
 
     fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
-        let writes: Vec<Write> = claims.into_iter().map(Write::create).collect();
-        let prepared = prepare(&writes)?;
-        self.run(|connection| import_attempt(connection, &prepared))
+        // Each claim is checked against the catalogs first; a refused one is reported in its
+        // place and never reaches the database.
+        let mut refused: Vec<Option<(ClaimId, StoreError)>> = Vec::with_capacity(claims.len());
+        let mut writes: Vec<Write> = Vec::with_capacity(claims.len());
+        for claim in claims {
+            match claim.validate(&self.catalogs) {
+                Ok(()) => {
+                    refused.push(None);
+                    writes.push(Write::create(claim));
+                }
+                Err(invalid) => refused.push(Some((claim.id(), invalid.into()))),
+            }
+        }
+        let prepared = prepare(&writes, &self.catalogs)?;
+        let written = self.run(|connection| import_attempt(connection, &prepared))?;
+        let mut written = written.outcomes.into_iter();
+        let mut report = ImportReport::with_capacity(refused.len());
+        for slot in refused {
+            match slot {
+                Some(refusal) => report.outcomes.push((refusal.0, Err(refusal.1))),
+                None => {
+                    if let Some(outcome) = written.next() {
+                        report.outcomes.push(outcome);
+                    }
+                }
+            }
+        }
+        Ok(report)
     }
 
     fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
         self.select(
-            "SELECT version, body FROM claims WHERE partner = $1 ORDER BY seq",
+            "SELECT id, partner, version, body FROM claims WHERE partner = $1 ORDER BY seq",
             &[&partner_to(partner)?],
         )
     }
@@ -1156,7 +1224,7 @@ impl Store for PgStore {
         engagement: &EngagementId,
     ) -> Result<Vec<Stored>, StoreError> {
         self.select(
-            "SELECT version, body FROM claims WHERE partner = $1 AND engagement = $2
+            "SELECT id, partner, version, body FROM claims WHERE partner = $1 AND engagement = $2
              ORDER BY seq",
             &[&partner_to(partner)?, &engagement.as_str()],
         )
@@ -1166,11 +1234,11 @@ impl Store for PgStore {
         let text = customer.to_string();
         let mut claims = match scope {
             Scope::Microsoft => self.select(
-                "SELECT version, body FROM claims WHERE customer = $1 ORDER BY id",
+                "SELECT id, partner, version, body FROM claims WHERE customer = $1 ORDER BY id",
                 &[&text],
             )?,
             Scope::Partner(partner) => self.select(
-                "SELECT version, body FROM claims WHERE customer = $1 AND partner = $2
+                "SELECT id, partner, version, body FROM claims WHERE customer = $1 AND partner = $2
                  ORDER BY id",
                 &[&text, &partner_to(partner)?],
             )?,

@@ -10,13 +10,16 @@ use rusqlite::{
     CachedStatement, Connection, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
-use super::columns::{corrupt, newer_schema, out_of_range, partner_to, version_from, version_to};
+use super::columns::{
+    bounded, checked_row, corrupt, corrupt_claim, newer_schema, out_of_range, partner_to,
+    version_from, version_to,
+};
 use super::{
     Claim, CountedKey, Expect, ImportReport, Scope, Store, StoreError, Stored, UniqueKey, Version,
     Write,
 };
 use crate::association::{AssociationKey, KeyUnit};
-use crate::catalog::EngagementId;
+use crate::catalog::{Catalogs, EngagementId, builtin_catalogs};
 use crate::codec::Writer;
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
@@ -183,22 +186,21 @@ const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1: the tables, empty.
 fn create_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    tx.execute_batch(SCHEMA_V1).map_err(StoreError::backend)
+    tx.execute_batch(SCHEMA_V1).map_err(db)
 }
 
 /// Version 1 to 2: every key row of version 1 (JSON) moves to the new tables in its compact
 /// form, and onto its claim's row; then the old tables go. The new primary keys check the
 /// keys again as they go in.
 fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    tx.execute_batch(SCHEMA_V2_TABLES)
-        .map_err(StoreError::backend)?;
+    tx.execute_batch(SCHEMA_V2_TABLES).map_err(db)?;
     let old_keys = tx
         .prepare("SELECT claim, key FROM unique_keys ORDER BY claim, key")
         .and_then(|mut s| {
             s.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
                 .collect::<Result<Vec<_>, _>>()
         })
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     let mut held: Vec<(String, String)> = Vec::new();
     for (claim, json_key) in old_keys {
         let key: UniqueKey =
@@ -206,7 +208,7 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
         let text = v2_key_text(&key);
         tx.prepare_cached("INSERT INTO keys (key, claim) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute([&text, &claim]))
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         match held.last_mut() {
             Some((holder, keys)) if *holder == claim => {
                 keys.push(HELD_SEPARATOR);
@@ -218,7 +220,7 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
     for (claim, keys) in held {
         tx.prepare_cached("UPDATE claims SET held_keys = ?2 WHERE id = ?1")
             .and_then(|mut s| s.execute([&claim, &keys]))
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
     }
     let old_counted = tx
         .prepare("SELECT claim, key FROM counted")
@@ -226,20 +228,20 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
             s.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
                 .collect::<Result<Vec<_>, _>>()
         })
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     for (claim, json_key) in old_counted {
         let key: CountedKey =
             serde_json::from_str(&json_key).map_err(|e| corrupt("counted key", &json_key, &e))?;
         let text = counted_text(&key);
         tx.prepare_cached("INSERT INTO counts (key, claim) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute([&text, &claim]))
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         tx.prepare_cached("UPDATE claims SET counted_key = ?2 WHERE id = ?1")
             .and_then(|mut s| s.execute([&claim, &text]))
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
     }
     tx.execute_batch("DROP TABLE unique_keys; DROP TABLE counted;")
-        .map_err(StoreError::backend)
+        .map_err(db)
 }
 
 /// Version 2 to 3: claim IDs as BLOBs (see [`V2_TO_V3_COPY`]), the association keys in
@@ -251,42 +253,38 @@ fn v1_to_v2(tx: &Transaction<'_>) -> Result<(), StoreError> {
 fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
     // An ID that is not 32 hexadecimal digits and hyphens comes out NULL (refused by the
     // NOT NULL of the new tables) or of another length.
-    tx.execute_batch(V2_TO_V3_COPY)
-        .map_err(StoreError::backend)?;
+    tx.execute_batch(V2_TO_V3_COPY).map_err(db)?;
     let mut old_keys = tx
         .prepare("SELECT key, unhex(replace(claim, '-', '')) FROM keys")
-        .map_err(StoreError::backend)?;
-    let mut rows = old_keys.query([]).map_err(StoreError::backend)?;
-    while let Some(row) = rows.next().map_err(StoreError::backend)? {
-        let key: String = row.get(0).map_err(StoreError::backend)?;
-        let claim: Option<Vec<u8>> = row.get(1).map_err(StoreError::backend)?;
+        .map_err(db)?;
+    let mut rows = old_keys.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let key: String = row.get(0).map_err(db)?;
+        let claim: Option<Vec<u8>> = row.get(1).map_err(db)?;
         let text = v3_key_text(&key)?;
         tx.prepare_cached("INSERT INTO keys_v3 (key, claim) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute(params![text, claim]))
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
     }
     drop(rows);
     drop(old_keys);
     // Each JSON body becomes its binary form (format 1 of `Claim::to_bytes`).
-    let mut old_bodies = tx
-        .prepare("SELECT rowid, body FROM claims")
-        .map_err(StoreError::backend)?;
-    let mut rows = old_bodies.query([]).map_err(StoreError::backend)?;
+    let mut old_bodies = tx.prepare("SELECT rowid, body FROM claims").map_err(db)?;
+    let mut rows = old_bodies.query([]).map_err(db)?;
     let mut bytes = Vec::new();
-    while let Some(row) = rows.next().map_err(StoreError::backend)? {
-        let rowid: i64 = row.get(0).map_err(StoreError::backend)?;
-        let json: String = row.get(1).map_err(StoreError::backend)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let rowid: i64 = row.get(0).map_err(db)?;
+        let json: String = row.get(1).map_err(db)?;
         let claim: Claim = serde_json::from_str(&json).map_err(|e| corrupt("claim", &json, &e))?;
         bytes.clear();
         claim.write_bytes(&mut bytes);
         tx.prepare_cached("UPDATE claims_v3 SET body = ?2 WHERE rowid = ?1")
             .and_then(|mut s| s.execute(params![rowid, bytes]))
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
     }
     drop(rows);
     drop(old_bodies);
-    tx.execute_batch(V2_TO_V3_SWAP)
-        .map_err(StoreError::backend)?;
+    tx.execute_batch(V2_TO_V3_SWAP).map_err(db)?;
     let bad: Option<Vec<u8>> = tx
         .query_row(
             "SELECT id FROM claims WHERE length(id) != 16
@@ -297,7 +295,7 @@ fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
             |r| r.get(0),
         )
         .optional()
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     match bad {
         Some(id) => Err(corrupt(
             "claim ID",
@@ -314,16 +312,15 @@ fn v2_to_v3(tx: &Transaction<'_>) -> Result<(), StoreError> {
 /// go in), else the migration fails and changes nothing. The rows are read as they are
 /// rewritten, never all held in memory.
 fn v3_to_v4(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    tx.execute_batch(V3_TO_V4_TABLES)
-        .map_err(StoreError::backend)?;
+    tx.execute_batch(V3_TO_V4_TABLES).map_err(db)?;
     let mut select = tx
         .prepare("SELECT rowid, id, body FROM claims")
-        .map_err(StoreError::backend)?;
-    let mut rows = select.query([]).map_err(StoreError::backend)?;
-    while let Some(row) = rows.next().map_err(StoreError::backend)? {
-        let rowid: i64 = row.get(0).map_err(StoreError::backend)?;
-        let row_id: Vec<u8> = row.get(1).map_err(StoreError::backend)?;
-        let body: Vec<u8> = row.get(2).map_err(StoreError::backend)?;
+        .map_err(db)?;
+    let mut rows = select.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let rowid: i64 = row.get(0).map_err(db)?;
+        let row_id: Vec<u8> = row.get(1).map_err(db)?;
+        let body: Vec<u8> = row.get(2).map_err(db)?;
         let claim = claim_from(&body)?;
         let id = id_to(claim.id());
         if row_id != id {
@@ -335,12 +332,13 @@ fn v3_to_v4(tx: &Transaction<'_>) -> Result<(), StoreError> {
         }
         tx.prepare_cached("UPDATE claims SET customer = ?2 WHERE rowid = ?1")
             .and_then(|mut s| s.execute(params![rowid, customer_column(&claim.customer())]))
-            .map_err(StoreError::backend)?;
-        let holdings = NewHoldings::of(&claim);
+            .map_err(db)?;
+        // The keys do not depend on the catalog (only the caps do, which are not stored).
+        let holdings = NewHoldings::of(&claim, builtin_catalogs());
         for (_, key) in &holdings.keys {
             tx.prepare_cached("INSERT INTO keys (key, claim) VALUES (?1, ?2)")
                 .and_then(|mut s| s.execute(params![key, id]))
-                .map_err(StoreError::backend)?;
+                .map_err(db)?;
         }
         if let Some((_, key, _)) = &holdings.counted {
             insert_counted(tx, key, &id)?;
@@ -348,8 +346,7 @@ fn v3_to_v4(tx: &Transaction<'_>) -> Result<(), StoreError> {
     }
     drop(rows);
     drop(select);
-    tx.execute_batch(V3_TO_V4_INDEXES)
-        .map_err(StoreError::backend)
+    tx.execute_batch(V3_TO_V4_INDEXES).map_err(db)
 }
 
 /// The text of a key in schema version 2, as [`v1_to_v2`] writes it (the form of
@@ -512,7 +509,34 @@ fn v3_key_text(v2: &str) -> Result<String, StoreError> {
 #[derive(Debug)]
 pub struct SqliteStore {
     connection: Mutex<Connection>,
+    catalogs: Catalogs,
 }
+
+/// A SQLite failure, as a store error that names SQLite's result code and message and never
+/// the statement's text or a bound value.
+fn db(error: rusqlite::Error) -> StoreError {
+    let message = match &error {
+        rusqlite::Error::SqliteFailure(e, message) => format!(
+            "sqlite error {} (extended {}): {}",
+            e.code as i32,
+            e.extended_code,
+            bounded(message.as_deref().unwrap_or("no message"))
+        ),
+        rusqlite::Error::SqlInputError { error, msg, .. } => format!(
+            "sqlite error {} (extended {}): {}",
+            error.code as i32,
+            error.extended_code,
+            bounded(msg)
+        ),
+        other => bounded(&other.to_string()),
+    };
+    StoreError::backend(SqliteFailure(message))
+}
+
+/// The text of a SQLite failure (see [`db`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct SqliteFailure(String);
 
 /// The outcome of the first step of one write.
 struct Planned {
@@ -534,8 +558,9 @@ struct NewHoldings {
 }
 
 impl NewHoldings {
-    fn of(claim: &Claim) -> Self {
-        let holdings = claim.holdings();
+    /// What a claim already checked against `catalogs` holds.
+    fn of(claim: &Claim, catalogs: &Catalogs) -> Self {
+        let holdings = claim.holdings_trusted(catalogs);
         let keys = holdings
             .unique
             .into_iter()
@@ -575,15 +600,15 @@ impl SqliteStore {
     /// [`StoreError::Backend`] if the file cannot be opened or migrated, or if it holds a
     /// schema newer than this build knows.
     pub fn open_with(path: impl AsRef<Path>, synchronous: Synchronous) -> Result<Self, StoreError> {
-        let connection = Connection::open(path).map_err(StoreError::backend)?;
+        let connection = Connection::open(path).map_err(db)?;
         // Before anything is written: a new file takes this page size, a file with tables
         // keeps its own.
         connection
             .pragma_update(None, "page_size", PAGE_SIZE)
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         connection
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         Self::setup(connection, synchronous)
     }
 
@@ -593,30 +618,47 @@ impl SqliteStore {
     ///
     /// [`StoreError::Backend`] if SQLite fails.
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        let connection = Connection::open_in_memory().map_err(StoreError::backend)?;
+        let connection = Connection::open_in_memory().map_err(db)?;
         Self::setup(connection, Synchronous::default())
     }
 
     fn setup(mut connection: Connection, synchronous: Synchronous) -> Result<Self, StoreError> {
         connection
             .pragma_update(None, "synchronous", synchronous.pragma())
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         // Temporary tables and statement journals in RAM rather than in temporary files.
         connection
             .pragma_update(None, "temp_store", "MEMORY")
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         connection
             .pragma_update(None, "cache_size", COMMIT_CACHE_KIB)
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         // Room for the key inserts of every size (one statement per number of keys).
         connection.set_prepared_statement_cache_capacity(64);
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         migrate(&mut connection)?;
         Ok(Self {
             connection: Mutex::new(connection),
+            catalogs: Catalogs::builtin(),
         })
+    }
+
+    /// The store, enforcing `catalogs` instead of the built-in ones ([`Catalogs::builtin`],
+    /// which every `open` starts with): the per-customer caps, and every rule
+    /// [`Claim::validate`] checks on each write and each load, come from the catalog of each
+    /// claim's program year.
+    #[must_use]
+    pub fn with_catalogs(mut self, catalogs: Catalogs) -> Self {
+        self.catalogs = catalogs;
+        self
+    }
+
+    /// The catalogs the store enforces.
+    #[must_use]
+    pub const fn catalogs(&self) -> &Catalogs {
+        &self.catalogs
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -629,19 +671,24 @@ impl SqliteStore {
 
     fn select(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Stored>, StoreError> {
         let connection = self.lock();
-        let mut statement = connection
-            .prepare_cached(sql)
-            .map_err(StoreError::backend)?;
-        let mut rows = statement.query(params).map_err(StoreError::backend)?;
+        let mut statement = connection.prepare_cached(sql).map_err(db)?;
+        let mut rows = statement.query(params).map_err(db)?;
         let mut stored = Vec::new();
-        while let Some(row) = rows.next().map_err(StoreError::backend)? {
-            let version: i64 = row.get(0).map_err(StoreError::backend)?;
-            let body = row
-                .get_ref(1)
+        while let Some(row) = rows.next().map_err(db)? {
+            let id = row
+                .get_ref(0)
                 .and_then(|v| v.as_blob().map_err(Into::into))
-                .map_err(StoreError::backend)?;
+                .map_err(db)?;
+            let id = claim_id_from(id)?;
+            let partner: i64 = row.get(1).map_err(db)?;
+            let version: i64 = row.get(2).map_err(db)?;
+            let body = row
+                .get_ref(3)
+                .and_then(|v| v.as_blob().map_err(Into::into))
+                .map_err(db)?;
+            let claim = claim_from(body).map_err(|e| with_claim(e, id))?;
             stored.push(Stored {
-                claim: claim_from(body)?,
+                claim: checked_row(id, partner, claim, &self.catalogs)?,
                 version: version_from(version)?,
             });
         }
@@ -672,16 +719,16 @@ const IMPORT_CACHE_KIB: i64 = -65_536;
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);")
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     let found: i64 = tx
         .query_row(
             "SELECT COALESCE(MAX(version), 0) FROM schema_version",
             [],
             |row| row.get(0),
         )
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     if found > SCHEMA_VERSION {
         return Err(newer_schema(found, SCHEMA_VERSION));
     }
@@ -690,15 +737,14 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         for migration in MIGRATIONS.iter().skip(done) {
             migration(&tx)?;
         }
-        tx.execute("DELETE FROM schema_version", [])
-            .map_err(StoreError::backend)?;
+        tx.execute("DELETE FROM schema_version", []).map_err(db)?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES (?1)",
             [SCHEMA_VERSION],
         )
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     }
-    tx.commit().map_err(StoreError::backend)
+    tx.commit().map_err(db)
 }
 
 // ---- Conversions between values and columns ----
@@ -844,13 +890,21 @@ fn customer_column(customer: &CustomerId) -> Vec<u8> {
     bytes
 }
 
-/// A claim read from its body, the bytes of [`Claim::to_bytes`]: a body of an unknown format
-/// (written by a newer version of this crate) or corrupt is a back-end failure.
+/// A claim read from its body, the bytes of [`Claim::to_bytes`]: a body that fails its
+/// checksum, its format or its invariants is [`StoreError::Corrupt`].
 fn claim_from(body: &[u8]) -> Result<Claim, StoreError> {
-    Claim::from_bytes(body).map_err(|e| {
-        let head: Vec<u8> = body.iter().take(16).copied().collect();
-        corrupt("claim", &format!("{head:02x?}"), &e)
-    })
+    Claim::from_bytes(body).map_err(|e| corrupt_claim(None, &e))
+}
+
+/// A corrupt-claim error named after the row's claim, whatever the body said.
+fn with_claim(error: StoreError, id: ClaimId) -> StoreError {
+    match error {
+        StoreError::Corrupt { what, .. } => StoreError::Corrupt {
+            claim: Some(id),
+            what,
+        },
+        other => other,
+    }
 }
 
 /// A claim ID as a column: the 16 bytes of its UUID, which sort as its text does.
@@ -929,9 +983,7 @@ impl<'c> Statements<'c> {
     fn new(tx: &'c Transaction<'c>) -> Result<Self, StoreError> {
         Ok(Self {
             tx,
-            insert_claim: tx
-                .prepare_cached(INSERT_CLAIM)
-                .map_err(StoreError::backend)?,
+            insert_claim: tx.prepare_cached(INSERT_CLAIM).map_err(db)?,
             insert_keys: Vec::new(),
         })
     }
@@ -948,33 +1000,45 @@ impl<'c> Statements<'c> {
         keys: impl ExactSizeIterator<Item = &'k [u8]>,
         claim: &IdColumn,
     ) -> Result<bool, StoreError> {
+        let total = keys.len();
+        let mut keys = keys.peekable();
+        let mut inserted: usize = 0;
+        // SQLite limits the variables of one statement (32,766 by default): a claim with more
+        // keys than one statement takes goes in with several, in the same transaction.
+        while keys.peek().is_some() {
+            let chunk: Vec<&[u8]> = keys.by_ref().take(KEYS_PER_INSERT).collect();
+            inserted = inserted.saturating_add(self.insert_key_rows(&chunk, claim)?);
+        }
+        Ok(inserted == total)
+    }
+
+    /// Inserts at most [`KEYS_PER_INSERT`] key rows in one statement: how many went in.
+    fn insert_key_rows(&mut self, keys: &[&[u8]], claim: &IdColumn) -> Result<usize, StoreError> {
         let n = keys.len();
         let Some(slot) = n.checked_sub(1) else {
-            return Ok(true);
+            return Ok(0);
         };
         if self.insert_keys.len() <= slot {
             self.insert_keys.resize_with(n, || None);
         }
         let statement = match self.insert_keys.get_mut(slot) {
             Some(Some(statement)) => statement,
-            Some(empty) => empty.insert(
-                self.tx
-                    .prepare_cached(&insert_keys_sql(n))
-                    .map_err(StoreError::backend)?,
-            ),
+            Some(empty) => empty.insert(self.tx.prepare_cached(&insert_keys_sql(n)).map_err(db)?),
             None => return Err(corrupt("key insert", &n.to_string(), &"no statement")),
         };
         statement
-            .execute(rusqlite::params_from_iter(keys.flat_map(|key| {
+            .execute(rusqlite::params_from_iter(keys.iter().flat_map(|key| {
                 [
                     ToSqlOutput::Borrowed(ValueRef::Blob(key)),
                     ToSqlOutput::Borrowed(ValueRef::Blob(claim)),
                 ]
             })))
-            .map(|inserted| inserted == n)
-            .map_err(StoreError::backend)
+            .map_err(db)
     }
 }
+
+/// The most key rows one insert statement takes: 512 variables, far below SQLite's limit.
+const KEYS_PER_INSERT: usize = 256;
 
 /// `INSERT OR IGNORE INTO keys (key, claim) VALUES (?1, ?2), ...`, `n` rows.
 fn insert_keys_sql(n: usize) -> String {
@@ -996,6 +1060,7 @@ fn insert_keys_sql(n: usize) -> String {
 fn write_claims(
     statements: &mut Statements<'_>,
     writes: &[Write],
+    catalogs: &Catalogs,
 ) -> Result<Vec<Planned>, StoreError> {
     let mut planned = Vec::with_capacity(writes.len());
     let mut buffer = Vec::new();
@@ -1006,9 +1071,9 @@ fn write_claims(
         }
         let row = Row::of(&write.claim, &mut buffer)?;
         match write.expect {
-            Expect::Absent => planned.push(create(statements, &write.claim, &row)?),
+            Expect::Absent => planned.push(create(statements, &write.claim, &row, catalogs)?),
             Expect::Version(expected) => {
-                planned.push(update(statements.tx, write, &row, expected)?);
+                planned.push(update(statements.tx, write, &row, expected, catalogs)?);
             }
         }
     }
@@ -1019,9 +1084,10 @@ fn create(
     statements: &mut Statements<'_>,
     claim: &Claim,
     row: &Row<'_>,
+    catalogs: &Catalogs,
 ) -> Result<Planned, StoreError> {
     let first = version_to(Version::FIRST)?;
-    let new = NewHoldings::of(claim);
+    let new = NewHoldings::of(claim, catalogs);
     let inserted = statements
         .insert_claim
         .execute(params![
@@ -1033,7 +1099,7 @@ fn create(
             row.next_deadline,
             row.body,
         ])
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     if inserted == 1 {
         return Ok(Planned {
             id: row.id,
@@ -1047,8 +1113,11 @@ fn create(
         .tx
         .prepare_cached("SELECT version, body FROM claims WHERE id = ?1")
         .and_then(|mut s| s.query_row([row.id], |r| Ok((r.get(0)?, r.get(1)?))))
-        .map_err(StoreError::backend)?;
-    if !claim_from(&body)?.same_content(claim) {
+        .map_err(db)?;
+    if !claim_from(&body)
+        .map_err(|e| with_claim(e, claim.id()))?
+        .same_content(claim)
+    {
         return Err(StoreError::IdConflict { claim: claim.id() });
     }
     Ok(Planned {
@@ -1065,6 +1134,7 @@ fn update(
     write: &Write,
     row: &Row<'_>,
     expected: Version,
+    catalogs: &Catalogs,
 ) -> Result<Planned, StoreError> {
     let next = expected.next();
     let (next_n, expected_n) = (version_to(next)?, version_to(expected)?);
@@ -1075,7 +1145,7 @@ fn update(
             s.query_row([row.id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
         })
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     let conflict = |actual: Option<i64>| -> StoreError {
         match actual.map(version_from).transpose() {
             Ok(actual) => StoreError::Conflict {
@@ -1089,8 +1159,9 @@ fn update(
     let Some((actual, old_body)) = stored else {
         return Err(conflict(None));
     };
-    let old = NewHoldings::of(&claim_from(&old_body)?);
-    let new = NewHoldings::of(&write.claim);
+    let old = claim_from(&old_body).map_err(|e| with_claim(e, write.claim.id()))?;
+    let old = NewHoldings::of(&old, catalogs);
+    let new = NewHoldings::of(&write.claim, catalogs);
     let updated = tx
         .prepare_cached(
             "UPDATE claims SET partner = ?2, engagement = ?3, customer = ?4, version = ?5,
@@ -1109,7 +1180,7 @@ fn update(
                 expected_n,
             ])
         })
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     if updated != 1 {
         return Err(conflict(Some(actual)));
     }
@@ -1218,21 +1289,21 @@ fn delete_key(tx: &Transaction<'_>, key: &[u8], claim: &IdColumn) -> Result<(), 
     tx.prepare_cached("DELETE FROM keys WHERE key = ?1 AND claim = ?2")
         .and_then(|mut s| s.execute(params![key, claim]))
         .map(drop)
-        .map_err(StoreError::backend)
+        .map_err(db)
 }
 
 fn insert_counted(tx: &Transaction<'_>, key: &[u8], claim: &IdColumn) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO counts (key, claim) VALUES (?1, ?2)")
         .and_then(|mut s| s.execute(params![key, claim]))
         .map(drop)
-        .map_err(StoreError::backend)
+        .map_err(db)
 }
 
 fn delete_counted(tx: &Transaction<'_>, key: &[u8], claim: &IdColumn) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM counts WHERE key = ?1 AND claim = ?2")
         .and_then(|mut s| s.execute(params![key, claim]))
         .map(drop)
-        .map_err(StoreError::backend)
+        .map_err(db)
 }
 
 /// One claim of an import, checked as a one-write commit would check it (a create: nothing
@@ -1242,9 +1313,11 @@ fn import_one(
     statements: &mut Statements<'_>,
     claim: &Claim,
     buffer: &mut Vec<u8>,
+    catalogs: &Catalogs,
 ) -> Result<Version, StoreError> {
+    claim.validate(catalogs)?;
     let row = Row::of(claim, buffer)?;
-    let planned = create(statements, claim, &row)?;
+    let planned = create(statements, claim, &row, catalogs)?;
     // An idempotent retry wrote nothing and holds what it held.
     let Some(new) = &planned.new else {
         return Ok(planned.version);
@@ -1269,11 +1342,15 @@ fn import_one(
 }
 
 /// One batch of an import, in one `BEGIN IMMEDIATE` transaction.
-fn import_batch(connection: &mut Connection, claims: &[Claim]) -> Result<ImportReport, StoreError> {
+fn import_batch(
+    connection: &mut Connection,
+    claims: &[Claim],
+    catalogs: &Catalogs,
+) -> Result<ImportReport, StoreError> {
     let mut report = ImportReport::with_capacity(claims.len());
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(StoreError::backend)?;
+        .map_err(db)?;
     // A refused claim takes back what it wrote and the batch goes on. A back-end failure
     // drops `tx`, which rolls the whole batch back.
     {
@@ -1281,14 +1358,14 @@ fn import_batch(connection: &mut Connection, claims: &[Claim]) -> Result<ImportR
         let mut buffer = Vec::new();
         for claim in claims {
             let id = claim.id();
-            match import_one(&mut statements, claim, &mut buffer) {
+            match import_one(&mut statements, claim, &mut buffer, catalogs) {
                 Ok(version) => report.outcomes.push((id, Ok(version))),
                 Err(error @ StoreError::Backend { .. }) => return Err(error),
                 Err(refusal) => report.outcomes.push((id, Err(refusal))),
             }
         }
     }
-    tx.commit().map_err(StoreError::backend)?;
+    tx.commit().map_err(db)?;
     Ok(report)
 }
 
@@ -1308,25 +1385,25 @@ fn undo_create<'k>(
     tx.prepare_cached("DELETE FROM claims WHERE id = ?1")
         .and_then(|mut s| s.execute([id]))
         .map(drop)
-        .map_err(StoreError::backend)
+        .map_err(db)
 }
 
 fn count_in(connection: &Connection, key: &[u8]) -> Result<i64, StoreError> {
     connection
         .prepare_cached("SELECT COUNT(*) FROM counts WHERE key = ?1")
         .and_then(|mut s| s.query_row([key], |r| r.get(0)))
-        .map_err(StoreError::backend)
+        .map_err(db)
 }
 
 impl Store for SqliteStore {
     fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError> {
         let found = match scope {
             Scope::Microsoft => self.select(
-                "SELECT version, body FROM claims WHERE id = ?1",
+                "SELECT id, partner, version, body FROM claims WHERE id = ?1",
                 [id_to(id)],
             )?,
             Scope::Partner(partner) => self.select(
-                "SELECT version, body FROM claims WHERE id = ?1 AND partner = ?2",
+                "SELECT id, partner, version, body FROM claims WHERE id = ?1 AND partner = ?2",
                 params![id_to(id), partner_to(partner)?],
             )?,
         };
@@ -1334,20 +1411,23 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
+        for write in &writes {
+            write.claim.validate(&self.catalogs)?;
+        }
         let mut connection = self.lock();
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         // On any error `tx` is dropped, which rolls the transaction back.
         let planned = {
             let mut statements = Statements::new(&tx)?;
-            let planned = write_claims(&mut statements, &writes)?;
+            let planned = write_claims(&mut statements, &writes, &self.catalogs)?;
             release(&tx, &planned)?;
             acquire(&mut statements, &planned)?;
             planned
         };
         check_limits(&tx, &planned)?;
-        tx.commit().map_err(StoreError::backend)?;
+        tx.commit().map_err(db)?;
         Ok(planned.into_iter().map(|p| p.version).collect())
     }
 
@@ -1355,8 +1435,8 @@ impl Store for SqliteStore {
         let mut connection = self.lock();
         connection
             .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)
-            .map_err(StoreError::backend)?;
-        let imported = import_batch(&mut connection, &claims);
+            .map_err(db)?;
+        let imported = import_batch(&mut connection, &claims, &self.catalogs);
         // Only a cap on memory: failing to lower it again changes no data, and the batch's
         // outcome is what the caller needs.
         let _ = connection.pragma_update(None, "cache_size", COMMIT_CACHE_KIB);
@@ -1365,7 +1445,7 @@ impl Store for SqliteStore {
 
     fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
         self.select(
-            "SELECT version, body FROM claims WHERE partner = ?1 ORDER BY rowid",
+            "SELECT id, partner, version, body FROM claims WHERE partner = ?1 ORDER BY rowid",
             [partner_to(partner)?],
         )
     }
@@ -1376,7 +1456,7 @@ impl Store for SqliteStore {
         engagement: &EngagementId,
     ) -> Result<Vec<Stored>, StoreError> {
         self.select(
-            "SELECT version, body FROM claims WHERE partner = ?1 AND engagement = ?2
+            "SELECT id, partner, version, body FROM claims WHERE partner = ?1 AND engagement = ?2
              ORDER BY rowid",
             params![partner_to(partner)?, engagement.as_str()],
         )
@@ -1385,11 +1465,11 @@ impl Store for SqliteStore {
     fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
         let mut claims = match scope {
             Scope::Microsoft => self.select(
-                "SELECT version, body FROM claims WHERE customer = ?1 ORDER BY id",
+                "SELECT id, partner, version, body FROM claims WHERE customer = ?1 ORDER BY id",
                 [customer_column(customer)],
             )?,
             Scope::Partner(partner) => self.select(
-                "SELECT version, body FROM claims WHERE customer = ?1 AND partner = ?2
+                "SELECT id, partner, version, body FROM claims WHERE customer = ?1 AND partner = ?2
                  ORDER BY id",
                 params![customer_column(customer), partner_to(partner)?],
             )?,
@@ -1403,7 +1483,7 @@ impl Store for SqliteStore {
             .lock()
             .prepare_cached("SELECT claim FROM keys WHERE key = ?1")
             .and_then(|mut s| s.query_row([key_bytes(key)], |r| r.get(0)).optional())
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         holder.as_deref().map(claim_id_from).transpose()
     }
 
@@ -1429,13 +1509,13 @@ impl Store for SqliteStore {
                  WHERE next_deadline IS NOT NULL AND next_deadline <= ?1
                  ORDER BY next_deadline, id",
             )
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         let ids = statement
             .query_map([now], |r| r.get::<_, Vec<u8>>(0))
-            .map_err(StoreError::backend)?;
+            .map_err(db)?;
         let mut due = Vec::new();
         for id in ids {
-            due.push(claim_id_from(&id.map_err(StoreError::backend)?)?);
+            due.push(claim_id_from(&id.map_err(db)?)?);
         }
         Ok(due)
     }

@@ -4,6 +4,7 @@
 use std::fmt::{self, Debug, Display};
 
 use super::Failure;
+use crate::catalog::builtin_catalogs;
 use crate::id::ClaimId;
 use crate::store::{
     Claim, CountedKey, Scope, Store, StoreError, Stored, UniqueKey, Version, Write,
@@ -208,6 +209,10 @@ pub(crate) fn describe_error(error: &StoreError) -> String {
         StoreError::NotFound { claim } => format!("NotFound {{ claim: {claim} }}"),
         StoreError::IdConflict { claim } => format!("IdConflict {{ claim: {claim} }}"),
         StoreError::DuplicateWrite { claim } => format!("DuplicateWrite {{ claim: {claim} }}"),
+        StoreError::Invalid(invalid) => format!("Invalid({invalid})"),
+        StoreError::Corrupt { claim, what } => {
+            format!("Corrupt {{ claim: {claim:?}, what: {what} }}")
+        }
         StoreError::Backend { source } => format!("Backend({source})"),
     }
 }
@@ -249,13 +254,16 @@ pub(crate) fn every_key(claim: &Claim) -> Vec<UniqueKey> {
                 })
                 .collect()
         }
-        Claim::Activity(_) => claim.holdings().unique,
+        Claim::Activity(_) => claim.holdings_trusted(builtin_catalogs()).unique,
     }
 }
 
 /// The counted key an activity claim counts towards now, as [`Claim::holdings`] derives it.
 pub(crate) fn counted_key(claim: &Claim) -> Option<CountedKey> {
-    claim.holdings().counted.map(|(key, _)| key)
+    claim
+        .holdings_trusted(builtin_catalogs())
+        .counted
+        .map(|(key, _)| key)
 }
 
 /// What a store shows about some claims and keys, to check that a refused commit changed

@@ -378,7 +378,7 @@ pub mod mci {
         mut claim: ActivityClaim,
         mut at: DateTime<Utc>,
     ) -> (ActivityClaim, DateTime<Utc>) {
-        for kind in claim.missing_evidence() {
+        for kind in claim.missing_evidence(&catalog()) {
             at += Duration::hours(1);
             let reference = text(&format!("{kind}.pdf"));
             claim = act(

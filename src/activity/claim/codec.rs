@@ -1,16 +1,15 @@
 //! The body of an activity claim in the private binary encoding (see `crate::codec`).
 //!
-//! After the head: program year, name, origin, variable pay (optional: hours, payout cents),
-//! the five deadline day counts, a flags byte (invoice and customer survey required, referral
-//! enabled, referral requested), customer contact, company contact, mismatch reason
+//! After the head (which holds the next deadline): program year, name, origin, variable pay
+//! (optional: hours, payout cents), a flags byte (referral requested), customer contact, company contact, mismatch reason
 //! (optional), estimated deal size (optional cents), the creation, consent, first submission,
 //! rejection, dispute and dispute resubmission times, the evidence (kind, reference, time),
 //! the referral (optional), and the history. Each history entry: time, actor (by index once
 //! written), command, from (optional), to, note (optional).
 
-use super::{ActivityClaim, ActivityHistoryEntry, Data, EvidenceRules, VariablePay};
+use super::{ActivityClaim, ActivityHistoryEntry, Data, VariablePay};
 use crate::activity::Evidence;
-use crate::catalog::{MciDeadlines, ProgramYear};
+use crate::catalog::ProgramYear;
 use crate::codec::{
     ActivityHead, ActorsIn, ActorsOut, CodecError, Decoded, Reader, Writer, activity_command_kind,
     activity_command_kind_of, activity_state, activity_state_of, evidence_kind, evidence_kind_of,
@@ -19,11 +18,8 @@ use crate::codec::{
 use crate::money::Usd;
 
 /// The bits of the flags byte.
-const INVOICE: u8 = 1;
-const CUSTOMER_SURVEY: u8 = 2;
-const REFERRAL_ENABLED: u8 = 4;
-const REFERRAL_REQUESTED: u8 = 8;
-const ALL_FLAGS: u8 = INVOICE | CUSTOMER_SURVEY | REFERRAL_ENABLED | REFERRAL_REQUESTED;
+const REFERRAL_REQUESTED: u8 = 1;
+const ALL_FLAGS: u8 = REFERRAL_REQUESTED;
 
 /// `bit` if `on`, else 0.
 const fn flag(on: bool, bit: u8) -> u8 {
@@ -41,20 +37,7 @@ impl ActivityClaim {
             w.u32(v.hours);
             w.u64(v.proposed_payout.cents());
         });
-        let days = d.deadlines;
-        for n in [
-            days.consent_days,
-            days.first_submit_days,
-            days.review_days,
-            days.dispute_days,
-            days.post_dispute_days,
-        ] {
-            w.u32(n);
-        }
-        w.u8(flag(d.evidence_rules.invoice, INVOICE)
-            | flag(d.evidence_rules.customer_survey, CUSTOMER_SURVEY)
-            | flag(d.referral_enabled, REFERRAL_ENABLED)
-            | flag(d.referral_requested, REFERRAL_REQUESTED));
+        w.u8(flag(d.referral_requested, REFERRAL_REQUESTED));
         w.customer_contact(&d.customer_contact);
         w.company_contact(&d.company_contact);
         w.opt_text(d.mismatch_reason.as_ref());
@@ -83,7 +66,7 @@ impl ActivityClaim {
         }
     }
 
-    /// Reads the body after `head`, and checks the claim as deserializing does.
+    /// Reads the body after `head`. The caller checks the claim's invariants.
     pub(crate) fn decode_body(head: ActivityHead, r: &mut Reader<'_>) -> Decoded<Self> {
         let at = r.offset();
         let program_year =
@@ -96,13 +79,6 @@ impl ActivityClaim {
                 proposed_payout: Usd::from_cents(r.u64()?),
             })
         })?;
-        let deadlines = MciDeadlines {
-            consent_days: r.u32()?,
-            first_submit_days: r.u32()?,
-            review_days: r.u32()?,
-            dispute_days: r.u32()?,
-            post_dispute_days: r.u32()?,
-        };
         let at = r.offset();
         let flags = r.u8()?;
         if flags & !ALL_FLAGS != 0 {
@@ -153,18 +129,12 @@ impl ActivityClaim {
             engagement: head.engagement,
             origin,
             variable,
-            deadlines,
-            evidence_rules: EvidenceRules {
-                invoice: flags & INVOICE != 0,
-                customer_survey: flags & CUSTOMER_SURVEY != 0,
-            },
-            referral_enabled: flags & REFERRAL_ENABLED != 0,
-            max_active_per_customer: head.max_active_per_customer,
             customer_contact,
             company_contact,
             mismatch_reason,
             estimated_deal_size,
             state: head.state,
+            deadline: head.deadline,
             created_at,
             consented_at,
             first_submitted_at,
@@ -176,8 +146,6 @@ impl ActivityClaim {
             referral,
             history,
         };
-        let at = r.offset();
-        Self::check(&data).map_err(|_| CodecError::new(at, "inconsistent activity claim"))?;
         Ok(Self { data })
     }
 }

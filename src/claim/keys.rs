@@ -1,83 +1,18 @@
-//! A stored claim of either family, and the keys it holds.
+//! The uniqueness keys and counted limits a claim holds in a store.
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::{Claim, InvalidClaim};
 use crate::activity::ActivityClaim;
-use crate::association::{AssociationClaim, AssociationKey, AssociationState};
+#[cfg(test)]
+use crate::association::AssociationClaim;
+use crate::association::{AssociationKey, AssociationState};
 #[cfg(test)]
 use crate::association::{KeyUnit, Target};
-use crate::catalog::EngagementId;
-use crate::codec::{CodecError, Head, Reader, TypedHead, Writer};
-use crate::id::{ClaimId, CustomerId, PartnerId};
-
-/// The bytes [`Claim::encode`] reserves: more than a typical claim takes.
-const ENCODED_GUESS: usize = 512;
-
-/// A claim of either family, as a store keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "family", content = "claim", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Claim {
-    /// A CPOR customer-association claim.
-    Association(AssociationClaim),
-    /// An MCI partner-activity claim.
-    Activity(ActivityClaim),
-}
-
-impl From<AssociationClaim> for Claim {
-    fn from(claim: AssociationClaim) -> Self {
-        Self::Association(claim)
-    }
-}
-
-impl From<ActivityClaim> for Claim {
-    fn from(claim: ActivityClaim) -> Self {
-        Self::Activity(claim)
-    }
-}
-
-/// Why [`Claim::from_bytes`] refused its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ClaimBytesError {
-    /// No bytes at all.
-    #[error("claim bytes are empty")]
-    Empty,
-    /// The first byte is a format version this build does not know.
-    #[error(
-        "claim bytes are of format {format}, which this build does not know (it reads format \
-         {known}); a newer format needs a newer version of the cpor crate"
-    )]
-    UnknownFormat {
-        /// The format version found.
-        format: u8,
-        /// The newest format version this build reads.
-        known: u8,
-    },
-    /// The bytes are truncated, trailing, malformed or describe an invalid claim.
-    #[error("claim bytes are corrupt at byte {offset}: {reason}")]
-    Invalid {
-        /// The byte offset, from the start of the bytes, at which reading failed.
-        offset: usize,
-        /// What was wrong.
-        reason: &'static str,
-    },
-}
-
-impl ClaimBytesError {
-    /// The stable machine-readable code, such as `claim_bytes.invalid`.
-    #[must_use]
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::Empty => "claim_bytes.empty",
-            Self::UnknownFormat { .. } => "claim_bytes.unknown_format",
-            Self::Invalid { .. } => "claim_bytes.invalid",
-        }
-    }
-}
+use crate::catalog::{Catalogs, EngagementId};
+use crate::id::{CustomerId, PartnerId};
 
 /// A uniqueness key: at most one claim holds it at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -156,75 +91,11 @@ impl fmt::Display for CountedKey {
 pub struct Holdings {
     /// The uniqueness keys it holds.
     pub unique: Vec<UniqueKey>,
-    /// The counted limit it counts towards, with the limit.
+    /// The counted limit it counts towards, with the limit its catalog sets.
     pub counted: Option<(CountedKey, u32)>,
 }
 
 impl Claim {
-    /// The claim's ID.
-    #[must_use]
-    pub const fn id(&self) -> ClaimId {
-        match self {
-            Self::Association(c) => c.id(),
-            Self::Activity(c) => c.id(),
-        }
-    }
-
-    /// The partner location that owns it.
-    #[must_use]
-    pub const fn partner(&self) -> PartnerId {
-        match self {
-            Self::Association(c) => c.content().partner,
-            Self::Activity(c) => c.partner(),
-        }
-    }
-
-    /// The engagement.
-    #[must_use]
-    pub const fn engagement(&self) -> &EngagementId {
-        match self {
-            Self::Association(c) => &c.content().engagement,
-            Self::Activity(c) => c.engagement(),
-        }
-    }
-
-    /// The customer: the tenant of an association claim, the nominated ID of an activity
-    /// claim.
-    #[must_use]
-    pub fn customer(&self) -> CustomerId {
-        match self {
-            Self::Association(c) => CustomerId::Tenant(c.content().tenant),
-            Self::Activity(c) => c.customer().clone(),
-        }
-    }
-
-    /// The next moment a timer changes the claim; stores index on it.
-    #[must_use]
-    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
-        match self {
-            Self::Association(c) => c.next_deadline(),
-            Self::Activity(c) => c.next_deadline(),
-        }
-    }
-
-    /// The association claim, if it is one.
-    #[must_use]
-    pub const fn as_association(&self) -> Option<&AssociationClaim> {
-        match self {
-            Self::Association(c) => Some(c),
-            Self::Activity(_) => None,
-        }
-    }
-
-    /// The activity claim, if it is one.
-    #[must_use]
-    pub const fn as_activity(&self) -> Option<&ActivityClaim> {
-        match self {
-            Self::Activity(c) => Some(c),
-            Self::Association(_) => None,
-        }
-    }
-
     /// The keys and the counted limit the claim holds in its current state:
     ///
     /// - an approved association claim holds `Associated` for each of its keys;
@@ -233,9 +104,39 @@ impl Claim {
     /// - an active activity claim holds `OpenActivity` and counts towards its engagement's
     ///   per-customer cap. Both are keyed by the tenant a domain nomination resolved to, so
     ///   that claims made by domain and by tenant ID count together (as eligibility counts
-    ///   them, domain.md section 5.2); other nominations are keyed by the nominated ID.
-    #[must_use]
-    pub fn holdings(&self) -> Holdings {
+    ///   them); other nominations are keyed by the nominated ID. The cap is the engagement's
+    ///   in the catalog of the claim's program year, never a number the claim carries.
+    ///
+    /// This is what a store enforces, so it first checks the claim against its catalog in
+    /// `catalogs` ([`Claim::validate`]).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidClaim`] if the claim's program year is not in `catalogs` or the claim breaks
+    /// its catalog's rules.
+    pub fn holdings(&self, catalogs: &Catalogs) -> Result<Holdings, InvalidClaim> {
+        self.validate(catalogs)?;
+        Ok(self.holdings_trusted(catalogs))
+    }
+
+    /// The holdings of a claim already checked against `catalogs`. A cap the catalogs do not
+    /// have (which a checked claim never lacks) reads as 0, which admits nothing.
+    pub(crate) fn holdings_trusted(&self, catalogs: &Catalogs) -> Holdings {
+        self.holdings_with(|_| self.cap(catalogs).unwrap_or(0))
+    }
+
+    /// The per-customer cap of an activity claim's engagement in `catalogs`.
+    pub(crate) fn cap(&self, catalogs: &Catalogs) -> Option<u32> {
+        let activity = self.as_activity()?;
+        catalogs
+            .get(self.program_year())?
+            .engagement(activity.engagement())?
+            .as_mci()
+            .map(|mci| mci.max_active_claims_per_customer)
+    }
+
+    /// The holdings, with the cap of an engagement from `cap`.
+    fn holdings_with(&self, cap: impl FnOnce(&EngagementId) -> u32) -> Holdings {
         match self {
             Self::Association(c) => {
                 let open = holds_open_keys(c.state());
@@ -270,7 +171,7 @@ impl Claim {
                             engagement: c.engagement().clone(),
                             customer,
                         },
-                        c.max_active_per_customer(),
+                        cap(c.engagement()),
                     )),
                 }
             }
@@ -337,116 +238,6 @@ impl Claim {
             Self::Activity(c) => c.state().is_active(),
         }
     }
-
-    /// Appends the claim's compact private encoding to `out` (see `crate::codec`): a
-    /// [`Head`] with what the key questions need, then the family's body.
-    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
-        let mut w = Writer::new(out);
-        w.reserve(ENCODED_GUESS);
-        match self {
-            Self::Association(c) => {
-                Head::write_association(&mut w, c);
-                c.encode_body(&mut w);
-            }
-            Self::Activity(c) => {
-                Head::write_activity(&mut w, c);
-                c.encode_body(&mut w);
-            }
-        }
-    }
-
-    /// Decodes what [`encode`](Self::encode) wrote. Every value goes through its validating
-    /// constructor and the claim through the consistency check of deserializing, so no bytes
-    /// give an invalid claim.
-    ///
-    /// # Errors
-    ///
-    /// A [`CodecError`] for truncated, trailing, malformed or inconsistent bytes.
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
-        let mut r = Reader::new(bytes);
-        let head = Head::read(&mut r)?;
-        let claim: Self = match head.typed()? {
-            TypedHead::Association(typed) => AssociationClaim::decode_body(typed, &mut r)?.into(),
-            TypedHead::Activity(typed) => ActivityClaim::decode_body(typed, &mut r)?.into(),
-        };
-        r.finish()?;
-        if claim.next_deadline() != head.next_deadline() {
-            return Err(CodecError::new(0, "the head's deadline is not the claim's"));
-        }
-        Ok(claim)
-    }
-
-    /// The claim as bytes in the stable binary format `SqliteStore` persists: a format
-    /// version byte ([`Claim::BYTES_FORMAT`], 1), then the claim's compact encoding. A typical
-    /// claim takes about a quarter of its JSON.
-    ///
-    /// A store over another database can keep the same bytes; [`Claim::from_bytes`] reads
-    /// them back. A later version of this crate that changes the encoding writes a new format
-    /// version and still reads this one.
-    #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(ENCODED_GUESS);
-        self.write_bytes(&mut out);
-        out
-    }
-
-    /// Appends [`to_bytes`](Self::to_bytes)'s bytes to `out`, for a caller that reuses a
-    /// buffer.
-    pub(crate) fn write_bytes(&self, out: &mut Vec<u8>) {
-        out.push(Self::BYTES_FORMAT);
-        self.encode(out);
-    }
-
-    /// The format version [`to_bytes`](Self::to_bytes) writes as its first byte.
-    pub const BYTES_FORMAT: u8 = 1;
-
-    /// Reads a claim from the bytes of [`to_bytes`](Self::to_bytes). Every value goes
-    /// through its validating constructor and the claim through its consistency check, so no
-    /// bytes give an invalid claim.
-    ///
-    /// # Errors
-    ///
-    /// [`ClaimBytesError::Empty`] for no bytes, [`ClaimBytesError::UnknownFormat`] for a
-    /// format version this build does not know (such as one written by a newer version of
-    /// this crate), and [`ClaimBytesError::Invalid`] for truncated, trailing, malformed or
-    /// inconsistent bytes.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ClaimBytesError> {
-        match bytes.split_first() {
-            None => Err(ClaimBytesError::Empty),
-            Some((&Self::BYTES_FORMAT, encoded)) => {
-                Self::decode(encoded).map_err(|e| ClaimBytesError::Invalid {
-                    offset: e.offset().saturating_add(1),
-                    reason: e.what(),
-                })
-            }
-            Some((&format, _)) => Err(ClaimBytesError::UnknownFormat {
-                format,
-                known: Self::BYTES_FORMAT,
-            }),
-        }
-    }
-
-    /// Whether two claims have the same content, for an idempotent create: same family, ID,
-    /// partner, customer, engagement and form content, whatever their times.
-    #[must_use]
-    pub fn same_content(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Self::Association(a), Self::Association(b)) => {
-                a.id() == b.id() && a.content() == b.content() && a.poe() == b.poe()
-            }
-            (Self::Activity(a), Self::Activity(b)) => {
-                a.id() == b.id()
-                    && a.partner() == b.partner()
-                    && a.customer() == b.customer()
-                    && a.engagement() == b.engagement()
-                    && a.name() == b.name()
-                    && a.variable_pay() == b.variable_pay()
-                    && a.customer_contact() == b.customer_contact()
-                    && a.company_contact() == b.company_contact()
-            }
-            _ => false,
-        }
-    }
 }
 
 /// Whether an association claim in `state` holds its `OpenAssociation` keys: open (draft,
@@ -464,7 +255,7 @@ pub(crate) const fn holds_open_keys(state: AssociationState) -> bool {
 }
 
 /// The customer an activity claim's keys are about: a domain counts as the tenant it resolved
-/// to (domain.md section 5.2), so claims by domain and by tenant ID count together.
+/// to, so claims by domain and by tenant ID count together.
 fn key_customer(c: &ActivityClaim) -> CustomerId {
     match (c.customer(), c.resolved_tenant()) {
         (CustomerId::Domain(_), Some(tenant)) => CustomerId::Tenant(tenant),
@@ -490,6 +281,7 @@ fn is_about(c: &AssociationClaim, key: &AssociationKey) -> bool {
 #[cfg(all(test, feature = "testing"))]
 mod tests {
     use super::*;
+    use crate::catalog::builtin_catalogs;
     use crate::testing::fixtures::{
         CAP_ONE, PARTNER_A, PARTNER_B, Stage, World, claim_id, partner, tenant,
     };
@@ -533,14 +325,22 @@ mod tests {
             claims.push(claim.clone().into());
             claims.push(w.cancel(&claim, 1).unwrap().into());
         }
-        let keys: Vec<UniqueKey> = claims.iter().flat_map(|c| c.holdings().unique).collect();
+        let keys: Vec<UniqueKey> = claims
+            .iter()
+            .flat_map(|c| c.holdings(builtin_catalogs()).unwrap().unique)
+            .collect();
         let counted: Vec<CountedKey> = claims
             .iter()
-            .filter_map(|c| c.holdings().counted.map(|(k, _)| k))
+            .filter_map(|c| {
+                c.holdings(builtin_catalogs())
+                    .unwrap()
+                    .counted
+                    .map(|(k, _)| k)
+            })
             .collect();
         assert!(keys.len() > 10 && !counted.is_empty());
         for claim in &claims {
-            let holdings = claim.holdings();
+            let holdings = claim.holdings(builtin_catalogs()).unwrap();
             assert_eq!(
                 claim.holds_anything(),
                 !holdings.unique.is_empty() || holdings.counted.is_some()

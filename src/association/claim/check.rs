@@ -1,0 +1,363 @@
+//! The invariants of an association claim: the one validator every claim passes, however it
+//! came to exist (creation, a transition, JSON, the binary form, an import, a store's load).
+//!
+//! [`structure`] needs nothing but the claim; [`against`] adds what the catalog of the
+//! claim's program year decides.
+
+use chrono::{DateTime, Days, Utc};
+
+use super::{Data, Ending, HistoryEntry, Rejection};
+use crate::association::command::{EndReason, RejectionReason};
+use crate::association::form::{
+    AssociationForm, CompanyContactForm, CustomerContactForm, Field, FieldSet, RevenueForm, Target,
+};
+use crate::association::state::{self, AssociationState as S, CommandKind as C};
+use crate::catalog::Catalog;
+use crate::claim::invalid::{Broken, Checked, Invariant as I, ensure, excerpt};
+
+/// Every invariant that needs no catalog, in the order the errors report them.
+pub(super) fn structure(d: &Data) -> Checked {
+    walk(d)?;
+    partner(d)?;
+    fields(d)?;
+    repeated(d)
+}
+
+/// The history is a walk of the transition table from the creation, in time order.
+fn walk(d: &Data) -> Checked {
+    let Some((first, rest)) = d.history.split_first() else {
+        return Err(Broken::new(I::History, "the history is empty"));
+    };
+    ensure(
+        first.command == C::Create && first.from.is_none() && first.to == S::Draft,
+        I::History,
+        || "the history does not start with the creation of a draft".into(),
+    )?;
+    ensure(
+        state::issuer_of(C::Create).admits(first.actor.kind())
+            && first.actor.partner_id().is_some(),
+        I::History,
+        || format!("the creation was made by a {}", first.actor.kind()),
+    )?;
+    ensure(first.at == d.created_at, I::Times, || {
+        "the creation time is not the first entry's".into()
+    })?;
+    let mut at = first.at;
+    let mut current = first.to;
+    for (n, entry) in rest.iter().enumerate() {
+        let step = n.saturating_add(1);
+        ensure(entry.at >= at, I::Times, || {
+            format!("history entry {step} is earlier than the one before")
+        })?;
+        let allowed = state::transition(current, entry.command).is_some_and(|t| {
+            entry.from == Some(current)
+                && t.to == entry.to
+                && t.issuer.admits(entry.actor.kind())
+                && entry.command != C::Create
+        });
+        ensure(allowed, I::History, || {
+            format!(
+                "history entry {step} ({} by a {} from {}) is not an allowed transition",
+                entry.command,
+                entry.actor.kind(),
+                entry.from.map_or("nothing", |s| s.as_str())
+            )
+        })?;
+        let may_change = match entry.command {
+            C::EditDraft => !entry.changed.contains(Field::Partner),
+            C::AttachPoe => entry.changed == FieldSet::EMPTY.with(Field::Poe),
+            C::Resubmit => true,
+            _ => entry.changed.is_empty(),
+        };
+        ensure(may_change, I::History, || {
+            format!(
+                "history entry {step} ({}) changed fields it cannot",
+                entry.command
+            )
+        })?;
+        at = entry.at;
+        current = entry.to;
+    }
+    ensure(current == d.state, I::History, || {
+        format!("the history ends in {current} but the state is {}", d.state)
+    })
+}
+
+/// Every partner user acted for the location that owned the claim then. Walking back from
+/// the end, the owner is the claim's partner until a resubmit that changed the partner; the
+/// entries before it belong to the location its first partner user acted for.
+fn partner(d: &Data) -> Checked {
+    let mut owner = Some(d.content.partner);
+    for entry in d.history.iter().rev() {
+        if entry.command == C::Resubmit && entry.changed.contains(Field::Partner) {
+            owner = None;
+        }
+        if let Some(acting) = entry.actor.partner_id() {
+            match owner {
+                Some(owner) if owner != acting => {
+                    return Err(Broken::new(
+                        I::Partner,
+                        format!(
+                            "partner location {acting} acted on a claim of location {owner} ({})",
+                            entry.command
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => owner = Some(acting),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The history's last entry of one of `commands`.
+fn last_of<'a>(d: &'a Data, commands: &[C]) -> Option<&'a HistoryEntry> {
+    d.history
+        .iter()
+        .rev()
+        .find(|e| commands.contains(&e.command))
+}
+
+/// The fields each state implies agree with the history.
+fn fields(d: &Data) -> Checked {
+    let review = d.review();
+    let first_submit = d.history.iter().find(|e| e.command == C::Submit);
+    ensure(
+        d.notified_at == first_submit.map(|e| e.at),
+        I::Fields,
+        || "the notification time is not the first submission's".into(),
+    )?;
+    ensure(
+        match (d.notified_at, d.opt_out_until) {
+            (Some(at), Some(until)) => until > at,
+            (None, None) => true,
+            _ => false,
+        },
+        I::Fields,
+        || "the opt-out window does not follow the notification".into(),
+    )?;
+    let approval = last_of(d, &[C::Approve, C::ApproveDispute]);
+    ensure(d.approved_at == approval.map(|e| e.at), I::Fields, || {
+        "the approval time is not the last approval's".into()
+    })?;
+    rejection(d, review.rejection)?;
+    let disputes = d.history.iter().filter(|e| e.command == C::Dispute).count();
+    ensure(disputes <= 1, I::History, || {
+        "the claim was disputed twice".into()
+    })?;
+    let dispute = last_of(d, &[C::Dispute]);
+    ensure(
+        review.disputed_at == dispute.map(|e| e.at),
+        I::Fields,
+        || "the dispute time is not the dispute's".into(),
+    )?;
+    let end = d.history.iter().rev().find(|e| {
+        e.from == Some(S::Approved)
+            && matches!(e.command, C::Decline | C::Disassociate | C::Supersede)
+    });
+    let expected_end = end.map(|e| Ending {
+        at: e.at,
+        reason: match e.command {
+            C::Decline => EndReason::CustomerDeclined,
+            C::Disassociate => EndReason::Disassociated,
+            _ => EndReason::Superseded,
+        },
+    });
+    ensure(review.ending == expected_end, I::Fields, || {
+        "the end of the association is not the history's".into()
+    })?;
+    let mut pending = None;
+    for entry in &d.history {
+        match entry.command {
+            C::RequestInfo => pending = Some(entry.at),
+            C::Resubmit | C::Expire => pending = None,
+            _ => {}
+        }
+    }
+    ensure(
+        match (pending, review.info_request) {
+            (Some(asked), Some((_, due))) => due > asked,
+            (None, None) => true,
+            _ => false,
+        },
+        I::Fields,
+        || "the info request is not the history's".into(),
+    )?;
+    ensure(
+        review.supersedes.is_none() || approval.is_some(),
+        I::Fields,
+        || "a claim that was never approved superseded another".into(),
+    )?;
+    ensure(
+        review.superseded_by.is_some() == last_of(d, &[C::Supersede]).is_some(),
+        I::Fields,
+        || "the superseding claim is not the history's".into(),
+    )?;
+    ensure(
+        review.supersedes != Some(d.id) && review.superseded_by != Some(d.id),
+        I::Fields,
+        || "the claim supersedes itself".into(),
+    )?;
+    let attached = d
+        .history
+        .iter()
+        .filter(|e| e.command == C::AttachPoe)
+        .count();
+    ensure(d.poe.len() >= attached, I::Fields, || {
+        "the history attached more documents than the claim has".into()
+    })?;
+    ensure(
+        first_submit.is_none() || !d.poe.is_empty(),
+        I::Fields,
+        || "a submitted claim has no proof of execution".into(),
+    )
+}
+
+/// The last rejection is the one the history's last rejecting entry made.
+fn rejection(d: &Data, rejection: Option<Rejection>) -> Checked {
+    let last = last_of(d, &[C::Reject, C::Expire, C::Decline, C::Supersede]);
+    let ok = match (last, rejection) {
+        (None, None) => true,
+        (Some(entry), Some(r)) => {
+            let reason_ok = match entry.command {
+                C::Reject => matches!(
+                    r.reason,
+                    RejectionReason::InsufficientPoe | RejectionReason::PartnerRequest
+                ),
+                C::Expire => r.reason == RejectionReason::NoResponse,
+                C::Decline => r.reason == RejectionReason::CustomerDeclined,
+                _ => r.reason == RejectionReason::SupersededByArbitration,
+            };
+            // An expiry dates from the info request's deadline, at or before the sweep.
+            let at_ok = if entry.command == C::Expire {
+                r.at <= entry.at
+            } else {
+                r.at == entry.at
+            };
+            let window_ok = match r.dispute_until {
+                Some(until) => r.reason.is_disputable() && until >= r.at,
+                None => !r.reason.is_disputable(),
+            };
+            reason_ok && at_ok && window_ok
+        }
+        _ => false,
+    };
+    ensure(ok, I::Fields, || {
+        "the rejection is not the history's".into()
+    })
+}
+
+/// No workload or product is named twice.
+fn repeated(d: &Data) -> Checked {
+    let workloads = d.content.target.workloads();
+    ensure(!workloads.is_empty(), I::Fields, || {
+        "the claim has no workloads".into()
+    })?;
+    for (n, workload) in workloads.iter().enumerate() {
+        let again = workloads
+            .get(..n)
+            .is_some_and(|before| before.contains(workload));
+        ensure(!again, I::Repeated, || {
+            format!("workload '{}' is repeated", excerpt(workload.as_str()))
+        })?;
+    }
+    Ok(())
+}
+
+/// Every invariant that needs the catalog of the claim's program year: the content passes
+/// the form validator of that catalog unchanged, and each stored window is the one the
+/// catalog's calendar and rules give.
+pub(super) fn against(d: &Data, catalog: &Catalog) -> Checked {
+    ensure(catalog.program_year() == d.program_year, I::Catalog, || {
+        format!(
+            "the claim is of program year {} but the catalog is of {}",
+            d.program_year,
+            catalog.program_year()
+        )
+    })?;
+    let c = &d.content;
+    let checked = form_of(d).validate(catalog, c.partner).map_err(|errors| {
+        let first = errors
+            .problems()
+            .first()
+            .map_or_else(|| "the content".to_owned(), ToString::to_string);
+        Broken::new(I::Catalog, excerpt(&first))
+    })?;
+    ensure(checked == *c, I::Catalog, || {
+        "the content is not what the catalog's form check gives".into()
+    })?;
+    let rules = catalog.cpor_rules();
+    let calendar = catalog.calendar();
+    if let (Some(at), Some(until)) = (d.notified_at, d.opt_out_until) {
+        let expected = calendar.add_business_days_at(at, rules.opt_out_business_days);
+        ensure(expected == Some(until), I::Derived, || {
+            "the opt-out window is not the catalog's".into()
+        })?;
+    }
+    let review = d.review();
+    if let Some((_, due)) = review.info_request {
+        let asked = last_of(d, &[C::RequestInfo]).map(|e| e.at);
+        let expected = asked
+            .and_then(|at| calendar.add_business_days_at(at, rules.info_request_business_days));
+        ensure(expected == Some(due), I::Derived, || {
+            "the info-request deadline is not the catalog's".into()
+        })?;
+    }
+    if let Some(r) = review.rejection
+        && let Some(until) = r.dispute_until
+    {
+        let expected = after_days(r.at, rules.dispute_days);
+        ensure(expected == Some(until), I::Derived, || {
+            "the dispute window is not the catalog's".into()
+        })?;
+    }
+    Ok(())
+}
+
+fn after_days(at: DateTime<Utc>, days: u32) -> Option<DateTime<Utc>> {
+    at.checked_add_days(Days::new(u64::from(days)))
+}
+
+/// The form that gives the claim's content, for the catalog's form check.
+fn form_of(d: &Data) -> AssociationForm {
+    let c = &d.content;
+    let (workloads, subscription) = match &c.target {
+        Target::Workloads { workloads } => (workloads, String::new()),
+        Target::Subscription {
+            subscription,
+            products,
+        } => (products, subscription.to_string()),
+    };
+    AssociationForm {
+        name: c.name.as_str().to_owned(),
+        tenant: c.tenant.to_string(),
+        solution_area: c.solution_area.as_str().to_owned(),
+        role: c.role.as_str().to_owned(),
+        engagement: String::new(),
+        workloads: workloads.iter().map(|w| w.as_str().to_owned()).collect(),
+        subscription,
+        customer_contact: CustomerContactForm {
+            name: c.customer_contact.name.as_str().to_owned(),
+            title: c.customer_contact.title.as_str().to_owned(),
+            email: c.customer_contact.email.to_string(),
+        },
+        company_contact: CompanyContactForm {
+            name: c.company_contact.name.as_str().to_owned(),
+            email: c.company_contact.email.to_string(),
+        },
+        revenue: c
+            .revenue
+            .as_ref()
+            .map_or_else(RevenueForm::default, |r| RevenueForm {
+                seller: r.seller.as_str().to_owned(),
+                customer: r.customer.as_str().to_owned(),
+                isv_product: r.isv_product.as_str().to_owned(),
+            }),
+        incentive_payments: c.incentive_payments,
+        comments: c
+            .comments
+            .as_ref()
+            .map_or_else(String::new, |t| t.as_str().to_owned()),
+    }
+}
