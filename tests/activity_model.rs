@@ -935,6 +935,8 @@ impl StateMachineTest for ClaimTest {
     }
 
     fn check_invariants(claim: &ActivityClaim, model: &Model) {
+        // 0. The claim passes the validator and round-trips unchanged.
+        assert_sound(claim.clone(), &CATALOG);
         // 1. The state is the model's.
         assert_eq!(claim.state(), model.state, "state");
         // 6. One history entry per accepted command, plus the creation.

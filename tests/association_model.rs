@@ -1163,6 +1163,8 @@ impl StateMachineTest for ClaimTest {
     }
 
     fn check_invariants(claim: &AssociationClaim, model: &Model) {
+        // 0. The claim passes the validator and round-trips unchanged.
+        assert_sound(claim.clone(), &CATALOG);
         // 1. The state is the model's.
         assert_eq!(claim.state(), model.state.real());
         assert_eq!(claim.state().is_terminal(), model.state.terminal());

@@ -540,3 +540,58 @@ fn deadlines_compare_to_the_nanosecond() {
     assert_eq!(store.due(just_before).unwrap(), []);
     assert_eq!(store.due(deadline).unwrap(), [claim.id()]);
 }
+
+/// A body edited in the table (an approved claim moved to another partner in its JSON) is
+/// refused on load as corrupt, naming the row's claim; so is a row whose `partner` column
+/// disagrees with its body, which partner B never gets.
+#[test]
+fn a_forged_or_moved_row_is_refused_on_load() {
+    let url = url_or_skip!("a_forged_or_moved_row_is_refused_on_load");
+    let schema = Schema::new(&url);
+    let store = schema.store();
+    let (claim, _) = common::claim_in(cpor::association::AssociationState::Approved);
+    let claim = Claim::from(claim);
+    let id = claim.id();
+    store.import(vec![claim.clone()]).unwrap();
+    let mut client = schema.client();
+
+    // The partner column moved to B: B gets an error, never A's claim; A no longer sees it.
+    client
+        .execute(
+            "UPDATE claims SET partner = 7700001 WHERE id = $1",
+            &[&id.as_uuid()],
+        )
+        .unwrap();
+    let b = PartnerId::new(7_700_001).unwrap();
+    let err = store.load(Scope::Partner(b), id).unwrap_err();
+    assert_eq!(err.code(), "store.corrupt", "{err}");
+    assert!(
+        store
+            .load(Scope::Partner(claim.partner()), id)
+            .unwrap()
+            .is_none()
+    );
+
+    // The body's partner edited to match the column: the history still shows A's users.
+    client
+        .execute(
+            "UPDATE claims SET body = jsonb_set(body::jsonb, '{claim,content,partner}', '\"7700001\"')::json
+             WHERE id = $1",
+            &[&id.as_uuid()],
+        )
+        .or_else(|_| {
+            client.execute(
+                "UPDATE claims SET body = jsonb_set(body, '{claim,content,partner}', '\"7700001\"')
+                 WHERE id = $1",
+                &[&id.as_uuid()],
+            )
+        })
+        .unwrap();
+    let err = store.load(Scope::Partner(b), id).unwrap_err();
+    assert_eq!(err.code(), "store.corrupt", "{err}");
+    let message = err.to_string();
+    assert!(message.contains(&id.to_string()), "{message}");
+    assert!(message.contains("claim.partner"), "{message}");
+    assert!(message.len() < 400, "{message}");
+    drop(store);
+}

@@ -604,7 +604,12 @@ fn loaded_from(row: &postgres::Row, catalogs: &Catalogs) -> Result<Stored, Store
     let id = claim_id_from(id)?;
     let partner: i64 = row.try_get(1).map_err(StoreError::backend)?;
     let version: i64 = row.try_get(2).map_err(StoreError::backend)?;
-    let Json(claim): Json<Claim> = row.try_get(3).map_err(|e| corrupt_claim(Some(id), &e))?;
+    let Json(claim): Json<Claim> = row.try_get(3).map_err(|e| {
+        // The driver's own message only names the column; the reason is its source's.
+        let reason =
+            std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+        corrupt_claim(Some(id), &reason)
+    })?;
     Ok(Stored {
         claim: checked_row(id, partner, claim, catalogs)?,
         version: version_from(version)?,

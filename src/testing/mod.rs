@@ -50,6 +50,7 @@
 //! | a refused commit changes nothing | [`failed_commit_on_third_key_changes_nothing`], [`conflicting_write_fails_the_whole_commit`], [`duplicate_write_is_refused`] |
 //! | queries | [`by_partner_lists_own_claims`], [`by_partner_engagement_filters`], [`by_customer_is_scoped`], [`by_customer_follows_an_edit`], [`due_lists_deadlines_earliest_first`] |
 //! | bulk import | [`import_reports_each_claim`], [`import_retry_is_idempotent`] |
+//! | the catalog's rules, never a claim's own | [`import_refuses_what_the_catalog_forbids`], [`commit_refuses_what_the_catalog_forbids`] |
 //! | atomicity under concurrency | [`race_one_holder_per_key`], [`race_no_lost_update`] |
 //!
 //! The two races run [`RACE_THREADS`] threads of [`RACE_ATTEMPTS`] attempts each on
@@ -60,6 +61,7 @@ mod check;
 pub(crate) mod fixtures;
 mod import;
 mod race;
+mod trust;
 
 use std::any::Any;
 use std::fmt;
@@ -243,6 +245,13 @@ suite! {
     /// Importing the same batch again accepts every claim at its existing version and changes
     /// nothing; an empty batch is fine.
     import::import_retry_is_idempotent;
+    /// A claim that breaks its catalog's rules (an unknown workload, an MCI engagement on a
+    /// CPOR claim, a role of another solution area, a program year with no catalog, a window
+    /// or deadline the catalog does not compute) is refused by `import` as
+    /// `StoreError::Invalid`, in its place, with a short message, and leaves no trace.
+    trust::import_refuses_what_the_catalog_forbids;
+    /// The same claims are refused by `commit`, and a valid write beside one is not written.
+    trust::commit_refuses_what_the_catalog_forbids;
     /// Many threads approve, supersede and release association claims on a few keys at once:
     /// afterwards each key has exactly the holder the stored claims say, no two approved
     /// claims share a key, and no version-checked update was lost.
@@ -251,6 +260,35 @@ suite! {
     /// each draft ends with one PoE and one version per successful update, so no update was
     /// lost.
     race::race_no_lost_update;
+}
+
+/// The bytes a careless or hostile writer would make of `json`, the JSON of a claim edited by
+/// hand: the binary form of [`Claim::to_bytes`](crate::store::Claim::to_bytes) with a valid
+/// checksum, but without the invariant check every way into a `Claim` runs. For tests that a
+/// store refuses such a body when it loads it (write the bytes into its table directly).
+///
+/// # Errors
+///
+/// The JSON's error if it is not the shape of a claim (whatever its values).
+pub fn forge_bytes(json: &str) -> Result<Vec<u8>, String> {
+    use crate::activity::ActivityClaim;
+    use crate::association::AssociationClaim;
+    use crate::store::Claim;
+    let mut value: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let body = value
+        .get_mut("claim")
+        .map(serde_json::Value::take)
+        .ok_or("no \"claim\" field")?;
+    let claim: Claim = match value.get("family").and_then(serde_json::Value::as_str) {
+        Some("association") => AssociationClaim::forged(body)
+            .map_err(|e| e.to_string())?
+            .into(),
+        Some("activity") => ActivityClaim::forged(body)
+            .map_err(|e| e.to_string())?
+            .into(),
+        _ => return Err("no known \"family\"".to_owned()),
+    };
+    Ok(claim.to_bytes())
 }
 
 /// Runs every case, each on a fresh store from `factory`, and reports every failure. A case

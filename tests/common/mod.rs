@@ -494,3 +494,19 @@ pub mod mci {
         (claim, at)
     }
 }
+
+/// Every claim a sequence of commands reaches is sound: it passes the catalog's checks of
+/// `catalog`, and its JSON and its bytes read back as the identical claim.
+pub fn assert_sound(claim: impl Into<cpor::store::Claim>, catalog: &Catalog) {
+    let claim: cpor::store::Claim = claim.into();
+    let catalogs = cpor::Catalogs::new(catalog.clone());
+    if let Err(e) = claim.validate(&catalogs) {
+        panic!("a reached claim fails its catalog's checks: {e}");
+    }
+    let json = serde_json::to_string(&claim).unwrap();
+    let back: cpor::store::Claim = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, claim, "the JSON round trip changed the claim");
+    let bytes = claim.to_bytes();
+    let back = cpor::store::Claim::from_bytes(&bytes).unwrap();
+    assert_eq!(back, claim, "the binary round trip changed the claim");
+}

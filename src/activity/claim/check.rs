@@ -13,6 +13,7 @@ use crate::activity::state::{
 };
 use crate::catalog::{Catalog, Engagement};
 use crate::claim::invalid::{Broken, Checked, Invariant as I, ensure};
+use crate::id::CustomerId;
 
 /// Every invariant that needs no catalog, in the order the errors report them.
 pub(super) fn structure(d: &Data) -> Checked {
@@ -91,6 +92,19 @@ fn at_of(entry: Option<&ActivityHistoryEntry>) -> Option<DateTime<Utc>> {
 
 /// The fields each state implies agree with the history.
 fn fields(d: &Data) -> Checked {
+    // Which tenant a domain resolved to is a fact from outside, trusted as given; a tenant
+    // resolves to itself, and other kinds of ID to none.
+    let resolved_ok = match (&d.customer, d.resolved_tenant) {
+        (_, None) | (CustomerId::Domain(_), Some(_)) => true,
+        (CustomerId::Tenant(tenant), Some(resolved)) => *tenant == resolved,
+        _ => false,
+    };
+    ensure(resolved_ok, I::Fields, || {
+        format!(
+            "a customer nominated by {} resolves to another tenant",
+            d.customer.kind()
+        )
+    })?;
     ensure(
         d.consented_at == at_of(last_of(d, C::AcceptConsent)),
         I::Fields,
