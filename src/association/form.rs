@@ -719,6 +719,8 @@ impl Checker {
             return None;
         }
         let mut ids: Vec<WorkloadId> = Vec::with_capacity(values.len());
+        // Each workload once: a set keeps the check linear however many are given.
+        let mut seen: std::collections::HashSet<WorkloadId> = std::collections::HashSet::new();
         let before = self.problems.len();
         for value in values {
             let Some(workload) = WorkloadId::parse(value)
@@ -740,7 +742,7 @@ impl Checker {
                 });
                 continue;
             }
-            if ids.contains(&workload.id) {
+            if !seen.insert(workload.id.clone()) {
                 self.push(FormProblem::DuplicateWorkload {
                     workload: workload.id.to_string(),
                 });

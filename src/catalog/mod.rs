@@ -158,12 +158,24 @@ impl RawCatalog {
 /// See the [module documentation](self) for what it holds and what is checked. A `Catalog`
 /// can only be built through [`Catalog::new`] (or `TryFrom<RawCatalog>`, or
 /// `Deserialize`), which refuse an inconsistent catalog, or from the built-in catalogs.
-/// Lookups are linear scans: a catalog holds tens of items.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// Lookups are linear scans, as a catalog holds tens of items, save workloads, which are
+/// indexed: a claim names many and a catalog may list thousands, and checking a claim stays
+/// linear in its size.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "RawCatalog")]
 pub struct Catalog {
     raw: RawCatalog,
+    /// Where each workload is in `raw.workloads`.
+    workloads: std::collections::HashMap<WorkloadId, usize>,
 }
+
+impl PartialEq for Catalog {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for Catalog {}
 
 impl Catalog {
     /// Checks `raw` and builds the catalog.
@@ -173,7 +185,7 @@ impl Catalog {
     /// A [`CatalogError`] listing every [`CatalogProblem`] found.
     pub fn new(raw: RawCatalog) -> Result<Self, CatalogError> {
         validate::validate(&raw)?;
-        Ok(Self { raw })
+        Ok(Self::indexed(raw))
     }
 
     /// The newest built-in catalog: program year FY26, from the October 2023 and later help
@@ -226,7 +238,18 @@ impl Catalog {
             validate::validate(&raw).is_ok(),
             "built-in catalog is inconsistent"
         );
-        Self { raw }
+        Self::indexed(raw)
+    }
+
+    /// The catalog with its workload index.
+    fn indexed(raw: RawCatalog) -> Self {
+        let workloads = raw
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id.clone(), i))
+            .collect();
+        Self { raw, workloads }
     }
 
     /// The parts of the catalog, to change and check again with [`Catalog::new`].
@@ -304,7 +327,7 @@ impl Catalog {
     /// The workload or product `id`.
     #[must_use]
     pub fn workload(&self, id: &WorkloadId) -> Option<&Workload> {
-        self.raw.workloads.iter().find(|w| &w.id == id)
+        self.raw.workloads.get(*self.workloads.get(id)?)
     }
 
     /// The workloads and products of a solution area.

@@ -4,15 +4,15 @@
 //! [`structure`] needs nothing but the claim; [`against`] adds what the catalog of the
 //! claim's program year decides.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Days, Utc};
 
 use super::{Data, Ending, HistoryEntry, Rejection};
 use crate::association::command::{EndReason, RejectionReason};
-use crate::association::form::{
-    AssociationForm, CompanyContactForm, CustomerContactForm, Field, FieldSet, RevenueForm, Target,
-};
+use crate::association::form::{Field, FieldSet, IncentivePayments, Target};
 use crate::association::state::{self, AssociationState as S, CommandKind as C};
-use crate::catalog::Catalog;
+use crate::catalog::{AssociationUnit, Catalog, Engagement, WorkloadId};
 use crate::claim::invalid::{Broken, Checked, Invariant as I, ensure, excerpt};
 
 /// Every invariant that needs no catalog, in the order the errors report them.
@@ -248,16 +248,26 @@ fn rejection(d: &Data, rejection: Option<Rejection>) -> Checked {
     })
 }
 
+/// Up to this many workloads, a scan finds a repeat faster than a set.
+const SMALL: usize = 16;
+
 /// No workload or product is named twice.
 fn repeated(d: &Data) -> Checked {
     let workloads = d.content.target.workloads();
     ensure(!workloads.is_empty(), I::Fields, || {
         "the claim has no workloads".into()
     })?;
+    // Linear in the number of workloads, whatever it is: a set once there are more than a
+    // handful, a scan of the few before each otherwise.
+    let mut seen: HashSet<&WorkloadId> = HashSet::new();
     for (n, workload) in workloads.iter().enumerate() {
-        let again = workloads
-            .get(..n)
-            .is_some_and(|before| before.contains(workload));
+        let again = if workloads.len() > SMALL {
+            !seen.insert(workload)
+        } else {
+            workloads
+                .get(..n)
+                .is_some_and(|before| before.contains(workload))
+        };
         ensure(!again, I::Repeated, || {
             format!("workload '{}' is repeated", excerpt(workload.as_str()))
         })?;
@@ -276,17 +286,7 @@ pub(super) fn against(d: &Data, catalog: &Catalog) -> Checked {
             catalog.program_year()
         )
     })?;
-    let c = &d.content;
-    let checked = form_of(d).validate(catalog, c.partner).map_err(|errors| {
-        let first = errors
-            .problems()
-            .first()
-            .map_or_else(|| "the content".to_owned(), ToString::to_string);
-        Broken::new(I::Catalog, excerpt(&first))
-    })?;
-    ensure(checked == *c, I::Catalog, || {
-        "the content is not what the catalog's form check gives".into()
-    })?;
+    content(d, catalog)?;
     let rules = catalog.cpor_rules();
     let calendar = catalog.calendar();
     if let (Some(at), Some(until)) = (d.notified_at, d.opt_out_until) {
@@ -319,45 +319,85 @@ fn after_days(at: DateTime<Utc>, days: u32) -> Option<DateTime<Utc>> {
     at.checked_add_days(Days::new(u64::from(days)))
 }
 
-/// The form that gives the claim's content, for the catalog's form check.
-fn form_of(d: &Data) -> AssociationForm {
+/// The content follows the catalog exactly as the form check would have made it: a known
+/// solution area; a role of that area; the engagement that role maps to, a CPOR engagement;
+/// a target of the engagement's unit; known workloads of the area; revenue details exactly
+/// where the engagement requires them; an opt-out only where it is allowed. Everything else
+/// in the content is typed, and so already valid.
+fn content(d: &Data, catalog: &Catalog) -> Checked {
     let c = &d.content;
-    let (workloads, subscription) = match &c.target {
-        Target::Workloads { workloads } => (workloads, String::new()),
-        Target::Subscription {
-            subscription,
-            products,
-        } => (products, subscription.to_string()),
-    };
-    AssociationForm {
-        name: c.name.as_str().to_owned(),
-        tenant: c.tenant.to_string(),
-        solution_area: c.solution_area.as_str().to_owned(),
-        role: c.role.as_str().to_owned(),
-        engagement: String::new(),
-        workloads: workloads.iter().map(|w| w.as_str().to_owned()).collect(),
-        subscription,
-        customer_contact: CustomerContactForm {
-            name: c.customer_contact.name.as_str().to_owned(),
-            title: c.customer_contact.title.as_str().to_owned(),
-            email: c.customer_contact.email.to_string(),
+    ensure(
+        catalog.solution_area(&c.solution_area).is_some(),
+        I::Catalog,
+        || {
+            format!(
+                "solution area '{}' is not in the catalog",
+                excerpt(c.solution_area.as_str())
+            )
         },
-        company_contact: CompanyContactForm {
-            name: c.company_contact.name.as_str().to_owned(),
-            email: c.company_contact.email.to_string(),
-        },
-        revenue: c
-            .revenue
-            .as_ref()
-            .map_or_else(RevenueForm::default, |r| RevenueForm {
-                seller: r.seller.as_str().to_owned(),
-                customer: r.customer.as_str().to_owned(),
-                isv_product: r.isv_product.as_str().to_owned(),
-            }),
-        incentive_payments: c.incentive_payments,
-        comments: c
-            .comments
-            .as_ref()
-            .map_or_else(String::new, |t| t.as_str().to_owned()),
+    )?;
+    let role = catalog.role(&c.role).ok_or_else(|| {
+        Broken::new(
+            I::Catalog,
+            format!("role '{}' is not in the catalog", excerpt(c.role.as_str())),
+        )
+    })?;
+    ensure(role.solution_area == c.solution_area, I::Catalog, || {
+        format!(
+            "role '{}' is not of solution area '{}'",
+            excerpt(c.role.as_str()),
+            excerpt(c.solution_area.as_str())
+        )
+    })?;
+    let engagement = catalog
+        .engagement(&role.engagement)
+        .filter(|e| e.id == c.engagement);
+    let rules = engagement.and_then(Engagement::as_cpor).ok_or_else(|| {
+        Broken::new(
+            I::Catalog,
+            format!(
+                "engagement '{}' is not the cpor engagement of role '{}'",
+                excerpt(c.engagement.as_str()),
+                excerpt(c.role.as_str())
+            ),
+        )
+    })?;
+    let unit_ok = matches!(
+        (rules.unit, &c.target),
+        (AssociationUnit::Workload, Target::Workloads { .. })
+            | (AssociationUnit::Subscription, Target::Subscription { .. })
+    );
+    ensure(unit_ok, I::Catalog, || {
+        format!(
+            "the target is not what engagement '{}' associates",
+            c.engagement
+        )
+    })?;
+    for workload in c.target.workloads() {
+        let known = catalog
+            .workload(workload)
+            .is_some_and(|w| w.solution_area == c.solution_area);
+        ensure(known, I::Catalog, || {
+            format!(
+                "workload '{}' is not in solution area '{}' of the catalog",
+                excerpt(workload.as_str()),
+                excerpt(c.solution_area.as_str())
+            )
+        })?;
     }
+    ensure(
+        c.revenue.is_some() == rules.requires_revenue_details(),
+        I::Catalog,
+        || {
+            format!(
+                "the revenue details do not fit engagement '{}'",
+                c.engagement
+            )
+        },
+    )?;
+    ensure(
+        c.incentive_payments == IncentivePayments::Wanted || rules.opt_out_allowed(),
+        I::Catalog,
+        || format!("engagement '{}' allows no opt-out", c.engagement),
+    )
 }
