@@ -156,8 +156,11 @@ impl Data {
 /// (the opt-out window, the info-request deadline, the dispute window) are computed when they
 /// start and stored, so later calendar changes do not move them.
 ///
-/// Deserializing checks that the stored data is consistent (dates present for the state, a
-/// history that ends in the current state); it cannot check catalog keys without the catalog.
+/// Every way in (creation, transitions, `Deserialize`, the binary form) checks the claim's
+/// invariants: its history is a walk of the transition table, its fields agree with that
+/// history, its partner agrees with it, and no workload repeats (see
+/// [`Claim`](crate::store::Claim)). What the catalog decides (engagement, role, workloads,
+/// windows) is checked by [`validate`](Self::validate) against the catalog of its year.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssociationClaim {
     data: Data,

@@ -24,6 +24,42 @@ pub(crate) use keys::holds_open_keys;
 pub use keys::{CountedKey, Holdings, UniqueKey};
 
 /// A claim of either family, as a store keeps it.
+///
+/// # What is checked, and what is trusted
+///
+/// Every `Claim` value is consistent, however it came to exist: created, changed by a
+/// transition, read from JSON (`Deserialize`), read from [`Claim::from_bytes`], imported,
+/// or loaded by a store. One validator runs on each of these ways in, and a value that fails
+/// it is refused with an [`InvalidClaim`] naming the claim and the first broken
+/// [`Invariant`]; it never panics. It checks that:
+///
+/// - the history is a walk of the transition table from the creation: each entry's from,
+///   to, command and actor kind is an allowed transition, and the last entry's state is the
+///   claim's state ([`Invariant::History`]);
+/// - times never decrease along the history, and the creation time is its first entry's
+///   ([`Invariant::Times`]);
+/// - every field the state implies (the notification and opt-out window, approval,
+///   rejection and dispute window, dispute, info request, end of the association, consent,
+///   submissions, evidence, estimated deal size, referral) is what the history made it
+///   ([`Invariant::Fields`]);
+/// - every partner user in the history acted for the claim's partner location, except
+///   before a resubmit that moved the claim to another location, which the history shows
+///   ([`Invariant::Partner`]);
+/// - no workload or product is named twice ([`Invariant::Repeated`]).
+///
+/// What the catalog decides needs the catalog of the claim's program year, and is checked
+/// by [`Claim::validate`] wherever catalogs are known: by every transition (which is given
+/// its catalog), and by every store of this crate on each write, import and load
+/// ([`Invariant::Catalog`], [`Invariant::Derived`]). A claim carries no copy of a rule: its
+/// per-customer cap, deadlines and evidence rules are always its catalog's.
+///
+/// Facts from outside that the crate cannot check are trusted as given: which tenant a
+/// domain resolved to (a tenant nomination resolves only to itself), the eligibility and
+/// enrollment decided when the claim was made, and the truth of contacts, documents and
+/// times. A caller that reads claims from elsewhere (see [`Store::import`]) is responsible
+/// for them.
+///
+/// [`Store::import`]: crate::store::Store::import
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "family", content = "claim", rename_all = "snake_case")]
 #[non_exhaustive]

@@ -13,6 +13,20 @@
 //! create expects the claim to be absent, an update expects the version it read. A store that
 //! implements this trait must pass the conformance suite in `cpor::testing` (feature
 //! `testing`).
+//!
+//! # The catalog's rules, never a claim's own
+//!
+//! A store enforces the rules of the catalogs it was made with, not numbers a claim carries
+//! (a claim carries none). Every store of this crate is made with a [`Catalogs`]: the
+//! built-in ones by default, yours through its `with_catalogs`. On each write and each
+//! import it checks the claim against the catalog of its program year
+//! ([`Claim::validate`], through [`Claim::holdings`]), and takes the per-customer cap from
+//! that catalog; a claim of a year it has no catalog for is refused with
+//! [`StoreError::Invalid`]. Durable stores check each claim they load the same way, and
+//! cross-check its body against the columns it is indexed by: a damaged or edited row is
+//! [`StoreError::Corrupt`], never returned in its place and never to another partner.
+//!
+//! [`Catalogs`]: crate::Catalogs
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod columns;
@@ -293,7 +307,9 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] if the back end fails.
+    /// [`StoreError::Corrupt`] if the stored claim is damaged, fails a check of its catalog
+    /// or disagrees with the columns it is found by (a durable store checks every claim it
+    /// reads as every way in is checked), and [`StoreError::Backend`] if the back end fails.
     fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError>;
 
     /// Writes every claim of `writes` in one atomic step, or none of them. The store takes
@@ -307,6 +323,8 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     ///
+    /// - [`StoreError::Invalid`] for a claim that fails its catalog's checks (or whose
+    ///   program year has no catalog in the store), before anything is written;
     /// - [`StoreError::Conflict`] naming the expected and actual versions;
     /// - [`StoreError::IdConflict`] for a create whose ID exists with other content;
     /// - [`StoreError::KeyHeld`] naming the holder of a uniqueness key;
@@ -319,6 +337,24 @@ pub trait Store: Send + Sync {
 
     /// Imports a batch of existing claims, as creates ([`Expect::Absent`]), in one
     /// transaction.
+    ///
+    /// # What is checked, and what is trusted
+    ///
+    /// An imported claim is a [`Claim`], so it already keeps every invariant that needs no
+    /// catalog: its history is a walk of the transition table by users of its own partner
+    /// location, and every field its state implies agrees with that history (see
+    /// [`Claim`]). The store checks the rest against its catalogs: the program year, the
+    /// engagement, role, solution area and workloads, the customer ID kind, the payout, the
+    /// evidence each submission needed, and every stored deadline and window
+    /// ([`Claim::validate`]); a claim that fails is refused with [`StoreError::Invalid`] in
+    /// its place. Then the keys and the per-customer cap are enforced as for a create.
+    ///
+    /// Some facts come from outside and no store can check them: that the customer was
+    /// eligible and the partner enrolled when the claim was made, which tenant a domain
+    /// resolved to, that contacts, documents and references are real, and that the times are
+    /// the true ones. They are **the importer's responsibility**: import only claims whose
+    /// outside facts you trust, as the crate trusts the facts an application passes to a
+    /// transition.
     ///
     /// Each claim is checked on its own, exactly as a one-write [`commit`](Self::commit) would
     /// check it, against the store and against the claims before it in the batch: a claim
@@ -333,8 +369,8 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`] if the back end fails; then nothing of the batch is written
-    /// (but see the default body above). Refusals of single claims are not errors: they are
-    /// in the [`ImportReport`].
+    /// (but see the default body above). Refusals of single claims (including
+    /// [`StoreError::Invalid`]) are not errors: they are in the [`ImportReport`].
     fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
         let mut report = ImportReport::with_capacity(claims.len());
         for claim in claims {

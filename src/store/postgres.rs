@@ -176,6 +176,19 @@ const BACKOFF_MS: [u64; ATTEMPTS] = [0, 1, 2, 4, 8, 16, 32, 64];
 ///
 /// Keys are stored as their JSON serialization, which is unambiguous.
 ///
+/// # What is checked, and what is trusted
+///
+/// The store enforces the catalogs it was connected with
+/// ([`with_catalogs`](Self::with_catalogs); the built-in ones by default), never numbers a
+/// claim carries: every claim of a commit or an import is checked against the catalog of its
+/// program year before it is sent (a claim that fails is [`StoreError::Invalid`]), and the
+/// per-customer cap each commit checks is that catalog's. Every claim read is checked as
+/// every way in is checked: its JSON body through the invariants of a claim, its `id` and
+/// `partner` columns against the body (so a row moved to another partner location is never
+/// returned to it), and its catalog; a row that fails is [`StoreError::Corrupt`], naming the
+/// row's claim. What no store can check (the facts from outside, see [`Store::import`]) is
+/// trusted.
+///
 /// # Connections
 ///
 /// A small pool of its own: a connection is opened when every open one is busy, up to the

@@ -463,10 +463,10 @@ fn v3_key_text(v2: &str) -> Result<String, StoreError> {
 /// - `claims(id, partner, engagement, customer, version, next_deadline, body)`: one row per
 ///   claim, its ID as the 16 bytes of its UUID (a `BLOB`, which sorts as the ID's text does;
 ///   version 2 stored the 36-character text), its body as a `BLOB` in the binary form of
-///   [`Claim::to_bytes`] (a format version byte, 1, then the claim's compact encoding; read
-///   it with [`Claim::from_bytes`]; versions 1 and 2 stored JSON, about four times as long;
-///   a body of a format this build does not know, or corrupt, fails the read with
-///   [`StoreError::Backend`]), with indexes on
+///   [`Claim::to_bytes`] (a format version byte, 2, the claim's compact encoding and a
+///   checksum; read it with [`Claim::from_bytes`]; versions 1 and 2 stored JSON, about four
+///   times as long; a body of a format this build does not read, damaged or inconsistent,
+///   fails the read with [`StoreError::Corrupt`]), with indexes on
 ///   `(partner, engagement)` (which also serves queries by partner alone),
 ///   `(customer, partner)` and `next_deadline`. Customers are stored in binary, as in the
 ///   body: a kind byte (0 domain, 1 tenant, 2 TPID, 3 Azure subscription, 4 MSX
@@ -499,6 +499,19 @@ fn v3_key_text(v2: &str) -> Result<String, StoreError> {
 ///
 /// A new file has pages of 8 KiB (SQLite's default is 4 KiB): an import of batches of 10,000
 /// claims ran 15 to 20% faster with them. A file created with other pages keeps them.
+///
+/// # What is checked, and what is trusted
+///
+/// The store enforces the catalogs it was opened with ([`with_catalogs`](Self::with_catalogs);
+/// the built-in ones by default), never numbers a claim carries. Every claim of a commit or an
+/// import is checked against the catalog of its program year before its transaction begins
+/// (a claim that fails is [`StoreError::Invalid`]). Every claim read is checked as every way
+/// in is checked: the body's checksum and format ([`Claim::from_bytes`]), the invariants of
+/// a claim, its `id` and `partner` columns against the body (so a row moved to another
+/// partner location is never returned to it), and its catalog. A row that fails any of these
+/// is [`StoreError::Corrupt`], naming the row's claim. What no store can check (the facts from
+/// outside, see [`Store::import`]) is trusted. An error's message names SQLite's result code
+/// and quotes at most 200 characters of its message, never a statement.
 ///
 /// # Concurrency
 ///
