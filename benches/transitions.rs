@@ -146,6 +146,7 @@ fn mci(c: &mut Criterion) {
         .unwrap()
         .claim;
     let later = t0 + Duration::hours(2);
+    let customer = Actor::customer(sent.customer().clone());
 
     let mut group = c.benchmark_group("transitions: one MCI command");
     group.bench_function("send_consent (added -> consent_pending)", |b| {
@@ -155,7 +156,7 @@ fn mci(c: &mut Criterion) {
         b.iter(|| {
             black_box(sent.transition(
                 black_box(&ActivityCommand::AcceptConsent),
-                &Actor::Customer,
+                &customer,
                 later,
                 &catalog,
                 &facts,
@@ -166,7 +167,7 @@ fn mci(c: &mut Criterion) {
         b.iter(|| {
             black_box(sent.transition(
                 black_box(&ActivityCommand::Cancel),
-                &Actor::Customer,
+                &customer,
                 later,
                 &catalog,
                 &facts,

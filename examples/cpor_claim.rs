@@ -202,7 +202,7 @@ fn main() -> Result<()> {
     }
     let again = claim.transition(
         &AssociationCommand::Decline,
-        &Actor::Customer,
+        &Actor::customer(cpor::CustomerId::Tenant(claim.content().tenant)),
         at(13, 9) + Duration::hours(1),
         &catalog,
     )?;

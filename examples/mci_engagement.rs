@@ -131,11 +131,12 @@ fn main() -> Result<()> {
         &catalog,
         &facts,
     )?;
+    let customer = Actor::customer(claim.customer().clone());
     step(
         &mut claim,
         "customer consents",
         ActivityCommand::AcceptConsent,
-        &Actor::Customer,
+        &customer,
         day(5),
         &catalog,
         &facts,

@@ -212,6 +212,7 @@ fn main() -> Result<()> {
     let made = claims.nominate(&nomination, Action::Add, &alex, day(12), &facts)?;
     let workshop_claim = made.first().map(|o| o.claim.id()).ok_or("one claim")?;
     println!("  add customer                     -> customer_claimed");
+    let contoso_customer = Actor::customer(contoso.clone());
     let steps: Vec<(&str, ActivityCommand, &Actor, i64)> = vec![
         (
             "send consent ($80,000 deal)",
@@ -224,7 +225,7 @@ fn main() -> Result<()> {
         (
             "customer consents",
             ActivityCommand::AcceptConsent,
-            &Actor::Customer,
+            &contoso_customer,
             14,
         ),
         (

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::id::PartnerId;
+use crate::id::{CustomerId, PartnerId};
 
 /// The ID of a person as the application knows them: a user principal name, an object ID, a
 /// reviewer alias. Opaque to the library; 1 to 256 characters, no whitespace or control
@@ -192,19 +192,34 @@ impl<'de> Deserialize<'de> for UserRoles {
     }
 }
 
-/// Who issues a command.
+/// Who issues a command, with the identity that decides what it may do.
+///
+/// - A partner user acts **at** one location of its account (`partner`: new claims belong
+///   to it) and **for** a set of locations: that one and the others it is entitled to
+///   (`also`). It sees and changes the claims of those locations only, and may move a claim
+///   only to one of them.
+/// - A customer speaks for one customer ID: the tenant of an association claim, or, for an
+///   activity claim, the ID it was nominated by or the tenant that ID resolved to. It may
+///   answer only for claims about that customer; any other claim looks missing to it.
+/// - A reviewer and the timer act on any claim.
+///
+/// The history records the whole actor, so it shows who acted: the user and its location,
+/// the customer's ID, the reviewer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Actor {
-    /// A user of a partner organisation, acting for one partner location.
+    /// A user of a partner organisation.
     Partner {
-        /// The partner location the user acts for.
+        /// The partner location the user acts at; claims it creates belong to it.
         partner: PartnerId,
         /// The user.
         user: UserId,
         /// The user's roles.
         roles: UserRoles,
+        /// The other locations of the account the user may act for (none by default).
+        #[serde(default, skip_serializing_if = "Locations::is_empty")]
+        also: Locations,
     },
     /// A Microsoft reviewer.
     Reviewer {
@@ -212,9 +227,86 @@ pub enum Actor {
         user: UserId,
     },
     /// The customer, answering a notification or a consent email.
-    Customer,
+    Customer {
+        /// The customer it speaks for.
+        customer: CustomerId,
+    },
     /// The application's timer, applying deadlines.
     System,
+}
+
+/// A set of partner locations, each once, in ascending order.
+///
+/// Deserializing sorts and deduplicates, and refuses more than [`Locations::MAX`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Locations(Box<[PartnerId]>);
+
+impl Locations {
+    /// The most locations a set holds: more than any partner account has.
+    pub const MAX: usize = 1_000;
+
+    /// The set of `locations`, sorted, each once; `None` if there are more than
+    /// [`Locations::MAX`].
+    #[must_use]
+    pub fn of(locations: impl IntoIterator<Item = PartnerId>) -> Option<Self> {
+        let mut all: Vec<PartnerId> = locations
+            .into_iter()
+            .take(Self::MAX.saturating_add(1))
+            .collect();
+        if all.len() > Self::MAX {
+            return None;
+        }
+        all.sort_unstable();
+        all.dedup();
+        Some(Self(all.into_boxed_slice()))
+    }
+
+    /// Whether the set holds `partner`.
+    #[must_use]
+    pub fn contains(&self, partner: PartnerId) -> bool {
+        self.0.binary_search(&partner).is_ok()
+    }
+
+    /// Whether the set is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The locations, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = PartnerId> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl<'de> Deserialize<'de> for Locations {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Locations;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "at most {} partner locations", Locations::MAX)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Locations, A::Error> {
+                let mut all = Vec::new();
+                while let Some(partner) = seq.next_element::<PartnerId>()? {
+                    if all.len() >= Locations::MAX {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "more than {} partner locations",
+                            Locations::MAX
+                        )));
+                    }
+                    all.push(partner);
+                }
+                Locations::of(all)
+                    .ok_or_else(|| serde::de::Error::custom("too many partner locations"))
+            }
+        }
+        deserializer.deserialize_seq(Visitor)
+    }
 }
 
 /// The kind of an [`Actor`], without its details: what the transition tables name.
@@ -258,14 +350,41 @@ impl fmt::Display for ActorKind {
 }
 
 impl Actor {
-    /// A partner user.
+    /// A partner user acting at `partner`, for that location only.
     #[must_use]
-    pub const fn partner(partner: PartnerId, user: UserId, roles: UserRoles) -> Self {
+    pub fn partner(partner: PartnerId, user: UserId, roles: UserRoles) -> Self {
         Self::Partner {
             partner,
             user,
             roles,
+            also: Locations::default(),
         }
+    }
+
+    /// The same partner user, entitled to act for `locations` as well (other locations of
+    /// its account). Other actors are returned unchanged.
+    #[must_use]
+    pub fn with_locations(self, locations: Locations) -> Self {
+        match self {
+            Self::Partner {
+                partner,
+                user,
+                roles,
+                ..
+            } => Self::Partner {
+                partner,
+                user,
+                roles,
+                also: locations,
+            },
+            other => other,
+        }
+    }
+
+    /// The customer that speaks for `customer`.
+    #[must_use]
+    pub const fn customer(customer: CustomerId) -> Self {
+        Self::Customer { customer }
     }
 
     /// A reviewer.
@@ -286,17 +405,57 @@ impl Actor {
             }
             Self::Partner { .. } => ActorKind::OtherPartnerUser,
             Self::Reviewer { .. } => ActorKind::Reviewer,
-            Self::Customer => ActorKind::Customer,
+            Self::Customer { .. } => ActorKind::Customer,
             Self::System => ActorKind::System,
         }
     }
 
-    /// The partner location, for a partner user.
+    /// The partner location a partner user acts at.
     #[must_use]
     pub const fn partner_id(&self) -> Option<PartnerId> {
         match self {
             Self::Partner { partner, .. } => Some(*partner),
             _ => None,
+        }
+    }
+
+    /// Whether this is a partner user entitled to act for `location`: the one it acts at, or
+    /// one of its other locations. `false` for every other actor.
+    #[must_use]
+    pub fn acts_for(&self, location: PartnerId) -> bool {
+        match self {
+            Self::Partner { partner, also, .. } => *partner == location || also.contains(location),
+            _ => false,
+        }
+    }
+
+    /// The customer a customer actor speaks for.
+    #[must_use]
+    pub const fn customer_id(&self) -> Option<&CustomerId> {
+        match self {
+            Self::Customer { customer } => Some(customer),
+            _ => None,
+        }
+    }
+
+    /// Whether this actor may see and act on a claim of location `owner` about `customer`
+    /// (for an activity claim by domain, also `resolved`, the tenant it resolved to):
+    /// a partner user entitled to `owner`, the customer that speaks for `customer` (or for
+    /// `resolved`), and every reviewer and the timer.
+    #[must_use]
+    pub fn may_see(
+        &self,
+        owner: PartnerId,
+        customer: &CustomerId,
+        resolved: Option<crate::id::TenantId>,
+    ) -> bool {
+        match self {
+            Self::Partner { .. } => self.acts_for(owner),
+            Self::Customer { customer: speaks } => {
+                speaks == customer
+                    || matches!((speaks, resolved), (CustomerId::Tenant(t), Some(r)) if *t == r)
+            }
+            Self::Reviewer { .. } | Self::System => true,
         }
     }
 

@@ -40,7 +40,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::activity::{ActivityCommandKind, ActivityState, EvidenceKind, Origin};
-use crate::actor::{Actor, PartnerUserRole, UserId, UserRoles};
+use crate::actor::{Actor, Locations, PartnerUserRole, UserId, UserRoles};
 use crate::association::{
     AssociationState, CommandKind, CompanyContact, CustomerContact, EndReason, IncentivePayments,
     InfoRequestReason, RejectionReason,
@@ -278,17 +278,23 @@ impl<'a> Writer<'a> {
                 partner,
                 user,
                 roles,
+                also,
             } => {
                 self.u8(0);
                 self.u64(partner.get());
                 self.u8(role_bits(*roles));
                 self.str(user.as_str());
+                let others: Vec<PartnerId> = also.iter().collect();
+                self.seq(&others, |w, p| w.u64(p.get()));
             }
             Actor::Reviewer { user } => {
                 self.u8(1);
                 self.str(user.as_str());
             }
-            Actor::Customer => self.u8(2),
+            Actor::Customer { customer } => {
+                self.u8(2);
+                self.customer(customer);
+            }
             Actor::System => self.u8(3),
         }
     }
@@ -581,10 +587,15 @@ impl<'a> Reader<'a> {
                 let roles_at = self.offset();
                 let roles =
                     roles_of(self.u8()?).ok_or(CodecError::new(roles_at, "invalid user roles"))?;
-                Ok(Actor::partner(partner, self.user()?, roles))
+                let user = self.user()?;
+                let also_at = self.offset();
+                let also = self.seq(Self::partner)?;
+                let also = Locations::of(also)
+                    .ok_or(CodecError::new(also_at, "too many partner locations"))?;
+                Ok(Actor::partner(partner, user, roles).with_locations(also))
             }
             1 => Ok(Actor::reviewer(self.user()?)),
-            2 => Ok(Actor::Customer),
+            2 => Ok(Actor::customer(head::read_customer(self)?)),
             3 => Ok(Actor::System),
             _ => Err(CodecError::new(at, "invalid actor kind")),
         }

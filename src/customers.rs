@@ -184,7 +184,7 @@ pub fn customers_page(
             engagement: engagement.clone(),
         });
     }
-    if viewer.partner_id().is_some_and(|p| p != partner) {
+    if viewer.partner_id().is_some() && !viewer.acts_for(partner) {
         return Err(ActivityError::OtherPartner);
     }
     // Eligibility on the page is judged for an admin of the location, whoever looks at it.

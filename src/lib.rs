@@ -143,7 +143,7 @@ pub mod store;
 pub mod testing;
 pub mod text;
 
-pub use actor::{Actor, ActorKind, PartnerUserRole, UserId, UserRoles};
+pub use actor::{Actor, ActorKind, Locations, PartnerUserRole, UserId, UserRoles};
 pub use association::{AssociationClaim, AssociationCommand, AssociationError, AssociationForm};
 pub use calendar::BusinessCalendar;
 pub use catalog::{Catalog, Catalogs, ProgramYear};

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::activity::{
     self, ActivityClaim, ActivityCommand, ActivityError, ActivityEvent, Nomination,
 };
-use crate::actor::Actor;
+use crate::actor::{Actor, PartnerUserRole};
 use crate::association::{
     Association, AssociationClaim, AssociationCommand, AssociationError, AssociationEvent,
     AssociationForm, KeyUnit,
@@ -163,16 +163,32 @@ impl<S: Store> Claims<S> {
             .ok_or(ServiceError::UnknownProgramYear { year })
     }
 
-    /// Loads a claim as `actor` may see it.
+    /// Loads a claim as `actor` may see it: a partner user sees the claims of the locations
+    /// it may act for, a customer the claims about it, a reviewer and the timer every claim.
+    /// The referral link of an activity claim is shown to Referral admins only: for anyone
+    /// else it is withheld ([`ActivityClaim::without_referral`]).
     ///
     /// # Errors
     ///
-    /// [`ServiceError::NotFound`] if it does not exist or belongs to another partner
-    /// location; [`ServiceError::Store`] if the store fails.
+    /// [`ServiceError::NotFound`] if it does not exist or the actor may not see it (the two
+    /// look the same); [`ServiceError::Store`] if the store fails.
     pub fn load(&self, actor: &Actor, id: ClaimId) -> Result<Stored, ServiceError> {
-        self.store
+        let stored = self
+            .load_unredacted(actor, id)?
+            .ok_or(ServiceError::NotFound { claim: id })?;
+        Ok(Stored {
+            claim: shown_to(actor, stored.claim),
+            version: stored.version,
+        })
+    }
+
+    /// The claim if `actor` may see it, with nothing withheld: for the service's own
+    /// decisions, never returned as is.
+    fn load_unredacted(&self, actor: &Actor, id: ClaimId) -> Result<Option<Stored>, ServiceError> {
+        Ok(self
+            .store
             .load(scope_of(actor), id)?
-            .ok_or(ServiceError::NotFound { claim: id })
+            .filter(|stored| sees(actor, &stored.claim)))
     }
 
     /// Creates an association draft from a form, under the newest catalog. Retrying with the
@@ -250,7 +266,9 @@ impl<S: Store> Claims<S> {
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
         self.retrying(id, || {
-            let stored = self.load(actor, id)?;
+            let stored = self
+                .load_unredacted(actor, id)?
+                .ok_or(ServiceError::NotFound { claim: id })?;
             let Claim::Association(claim) = &stored.claim else {
                 return Err(ServiceError::NotFound { claim: id });
             };
@@ -310,7 +328,7 @@ impl<S: Store> Claims<S> {
         // A user of another partner location is refused anyway (`actor.other_partner_location`),
         // and must learn nothing about this location's claims from the other reasons
         // (add-xor-claim, duplicates): for it, the location has none (domain.md section 7).
-        let foreign = actor.partner_id().is_some_and(|p| p != nomination.partner);
+        let foreign = actor.partner_id().is_some() && !actor.acts_for(nomination.partner);
         let partner_claims: Vec<ActivityClaim> = if foreign {
             Vec::new()
         } else {
@@ -392,7 +410,9 @@ impl<S: Store> Claims<S> {
         facts: &dyn Facts,
     ) -> Result<Outcome<ActivityClaim, ActivityEvent>, ServiceError> {
         self.retrying(id, || {
-            let stored = self.load(actor, id)?;
+            let stored = self
+                .load_unredacted(actor, id)?
+                .ok_or(ServiceError::NotFound { claim: id })?;
             let Claim::Activity(claim) = &stored.claim else {
                 return Err(ServiceError::NotFound { claim: id });
             };
@@ -402,7 +422,7 @@ impl<S: Store> Claims<S> {
                 .store
                 .commit(vec![Write::update(next.claim.clone(), stored.version)])?;
             Ok(Outcome {
-                claim: next.claim,
+                claim: shown_activity(actor, next.claim),
                 version: versions.first().copied().unwrap_or(stored.version),
                 events: next.events,
             })
@@ -475,7 +495,7 @@ impl<S: Store> Claims<S> {
         now: DateTime<Utc>,
         facts: &dyn Facts,
     ) -> Result<CustomersPage, ServiceError> {
-        if viewer.partner_id().is_some_and(|p| p != partner) {
+        if viewer.partner_id().is_some() && !viewer.acts_for(partner) {
             return Err(ActivityError::OtherPartner.into());
         }
         let claims: Vec<ActivityClaim> = self
@@ -561,8 +581,43 @@ impl<S: Store> Claims<S> {
 }
 
 /// The scope a store read takes for `actor`.
+/// The store scope to read with for `actor`: its own location for a user of one location;
+/// otherwise everything, which [`sees`] then narrows.
 fn scope_of(actor: &Actor) -> Scope {
-    actor.partner_id().map_or(Scope::Microsoft, Scope::Partner)
+    match actor {
+        Actor::Partner { partner, also, .. } if also.is_empty() => Scope::Partner(*partner),
+        _ => Scope::Microsoft,
+    }
+}
+
+/// Whether `actor` may see `claim`: see [`Actor::may_see`].
+fn sees(actor: &Actor, claim: &Claim) -> bool {
+    match claim {
+        Claim::Association(c) => actor.may_see(
+            c.content().partner,
+            &CustomerId::Tenant(c.content().tenant),
+            None,
+        ),
+        Claim::Activity(c) => actor.may_see(c.partner(), c.customer(), c.resolved_tenant()),
+    }
+}
+
+/// `claim` as `actor` may be shown it: an activity claim's referral link only to a Referral
+/// admin.
+fn shown_to(actor: &Actor, claim: Claim) -> Claim {
+    match claim {
+        Claim::Activity(c) => Claim::Activity(shown_activity(actor, c)),
+        other => other,
+    }
+}
+
+/// An activity claim as `actor` may be shown it (see [`shown_to`]).
+fn shown_activity(actor: &Actor, claim: ActivityClaim) -> ActivityClaim {
+    if actor.has_role(PartnerUserRole::ReferralAdmin) || matches!(actor, Actor::System) {
+        claim
+    } else {
+        claim.without_referral()
+    }
 }
 
 /// The application's facts, with the per-customer count raised to what the store knows.

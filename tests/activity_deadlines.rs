@@ -121,12 +121,12 @@ fn every_command() -> Vec<ActivityCommand> {
 }
 
 /// An actor that may issue `kind`.
-fn issuer(kind: ActivityCommandKind) -> Actor {
+fn issuer(kind: ActivityCommandKind, claim: &ActivityClaim) -> Actor {
     use cpor::activity::ActivityIssuer as I;
     match activity_issuer_of(kind) {
         I::IncentivesAdmin | I::PartnerUser => admin(),
         I::Reviewer => reviewer(),
-        I::Customer => Actor::Customer,
+        I::Customer => Actor::customer(claim.customer().clone()),
         I::System => Actor::System,
     }
 }
@@ -211,7 +211,7 @@ fn expires_exactly_at(
                 continue;
             }
             let err = claim
-                .transition(&command, &issuer(kind), now, &catalog, &facts)
+                .transition(&command, &issuer(kind, claim), now, &catalog, &facts)
                 .unwrap_err();
             prop_assert_eq!(
                 err.code(),
@@ -265,7 +265,8 @@ fn consented(
     let c = created_at(key, created);
     let c = act(&c, deal(), &admin(), created + secs(send));
     let consent = created + secs(send + accept);
-    let c = act(&c, C::AcceptConsent, &Actor::Customer, consent);
+    let customer = Actor::customer(c.customer().clone());
+    let c = act(&c, C::AcceptConsent, &customer, consent);
     (c, consent)
 }
 
@@ -314,8 +315,16 @@ proptest! {
                 deadline,
                 S::ConsentExpired,
                 &[
-                    (C::AcceptConsent, Actor::Customer, S::ConsentReceived),
-                    (C::DeclineConsent, Actor::Customer, S::ConsentDeclined),
+                    (
+                        C::AcceptConsent,
+                        Actor::customer(awaiting.customer().clone()),
+                        S::ConsentReceived,
+                    ),
+                    (
+                        C::DeclineConsent,
+                        Actor::customer(awaiting.customer().clone()),
+                        S::ConsentDeclined,
+                    ),
                     (C::ResendConsent, incentives_user(), S::AwaitingConsent),
                     (C::Cancel, admin(), S::Canceled),
                 ],

@@ -162,18 +162,25 @@ enum Who {
     Viewer,
     /// An Incentives admin of `other_partner()`.
     OtherAdmin,
+    /// An Incentives admin of `other_partner()` who may act for `partner()` too.
+    AccountAdmin,
     Reviewer,
+    /// The customer the claim is about.
     Customer,
+    /// A customer of another tenant: every claim looks missing to it.
+    Stranger,
     System,
 }
 
-const EVERYONE: [Who; 7] = [
+const EVERYONE: [Who; 9] = [
     Who::Admin,
     Who::User,
     Who::Viewer,
     Who::OtherAdmin,
+    Who::AccountAdmin,
     Who::Reviewer,
     Who::Customer,
+    Who::Stranger,
     Who::System,
 ];
 
@@ -188,9 +195,23 @@ impl Who {
                 UserRoles::of([PartnerUserRole::ReferralAdmin]),
             ),
             Self::OtherAdmin => admin_of(other_partner()),
+            Self::AccountAdmin => {
+                admin_of(other_partner()).with_locations(cpor::Locations::of([partner()]).unwrap())
+            }
             Self::Reviewer => reviewer(),
-            Self::Customer => Actor::Customer,
+            Self::Customer => customer(),
+            Self::Stranger => Actor::customer(CustomerId::Tenant(
+                "5e5e5e5e-5e5e-4e5e-8e5e-5e5e5e5e5e5e".parse().unwrap(),
+            )),
             Self::System => Actor::System,
+        }
+    }
+
+    /// The actor, acting on `claim`: the customer of the claim speaks for it.
+    fn acting(self, claim: &ActivityClaim) -> Actor {
+        match self {
+            Self::Customer => Actor::customer(claim.customer().clone()),
+            other => other.actor(),
         }
     }
 }
@@ -400,12 +421,15 @@ fn may_issue(who: Who, kind: Kind) -> bool {
     use Kind as K;
     match kind {
         K::SendConsent | K::ResendConsent | K::AddEvidence => {
-            matches!(who, Who::Admin | Who::User | Who::OtherAdmin)
+            matches!(
+                who,
+                Who::Admin | Who::User | Who::OtherAdmin | Who::AccountAdmin
+            )
         }
         K::Edit | K::Submit | K::Cancel | K::Resubmit | K::Dispute => {
-            matches!(who, Who::Admin | Who::OtherAdmin)
+            matches!(who, Who::Admin | Who::OtherAdmin | Who::AccountAdmin)
         }
-        K::AcceptConsent | K::DeclineConsent => who == Who::Customer,
+        K::AcceptConsent | K::DeclineConsent => matches!(who, Who::Customer | Who::Stranger),
         K::StartReview | K::RequestInfo | K::Approve | K::Reject | K::MarkPaid => {
             who == Who::Reviewer
         }
@@ -518,8 +542,9 @@ impl Model {
 
     /// The claim after `step`, or the code of its refusal.
     fn step(&self, step: &Step) -> Result<Self, &'static str> {
-        // Section 7: another location's claim looks exactly like a missing one.
-        if step.who == Who::OtherAdmin {
+        // Section 7: a claim of a location the user may not act for, or about another
+        // customer, looks exactly like a missing one.
+        if matches!(step.who, Who::OtherAdmin | Who::Stranger) {
             return Err("activity.not_found");
         }
         if step.other_year {
@@ -633,7 +658,9 @@ impl ReferenceStateMachine for Reference {
         let issued = command.prop_flat_map(|cmd| {
             let proper: Vec<Who> = EVERYONE
                 .into_iter()
-                .filter(|who| *who != Who::OtherAdmin && may_issue(*who, cmd.kind()))
+                .filter(|who| {
+                    !matches!(who, Who::OtherAdmin | Who::Stranger) && may_issue(*who, cmd.kind())
+                })
                 .collect();
             let who = prop_oneof![
                 6 => proptest::sample::select(proper),
@@ -836,7 +863,7 @@ impl StateMachineTest for ClaimTest {
 
     fn apply(before: ActivityClaim, model: &Model, step: Step) -> ActivityClaim {
         let command = step.cmd.command();
-        let actor = step.who.actor();
+        let actor = step.who.acting(&before);
         let catalog: &Catalog = if step.other_year {
             &OTHER_YEAR
         } else {
@@ -992,7 +1019,7 @@ fn check_accepted(
     assert_eq!(&after.history()[..before.history().len()], before.history());
     let entry = after.history().last().unwrap();
     assert_eq!(entry.at, step.at);
-    assert_eq!(entry.actor, step.who.actor());
+    assert_eq!(entry.actor, step.who.acting(before));
     assert_eq!(entry.command, kind);
     assert_eq!(entry.from, Some(before.state()));
     assert_eq!(entry.to, model.state);

@@ -359,7 +359,7 @@ fn rule_2_only_an_incentives_admin_of_the_location_adds_or_claims() {
     for (actor, codes) in [
         (incentives_user(), &["actor.not_incentives_admin"][..]),
         (reviewer(), &["actor.not_incentives_admin"][..]),
-        (Actor::Customer, &["actor.not_incentives_admin"][..]),
+        (customer(), &["actor.not_incentives_admin"][..]),
         (Actor::System, &["actor.not_incentives_admin"][..]),
         (referral_admin(), &["actor.not_incentives_admin"][..]),
         (
@@ -822,10 +822,10 @@ fn resend_consent_changes_nothing_but_the_history() {
 #[test]
 fn the_customer_accepts_consent() {
     let (c, at) = activity_in(WORKSHOP, S::AwaitingConsent);
-    let t = ok(&c, &C::AcceptConsent, &Actor::Customer, at + hours(3));
+    let t = ok(&c, &C::AcceptConsent, &customer(), at + hours(3));
     assert_eq!(t.claim.state(), S::ConsentReceived);
     assert_eq!(t.claim.consented_at(), Some(at + hours(3)));
-    assert_eq!(t.claim.history().last().unwrap().actor, Actor::Customer);
+    assert_eq!(t.claim.history().last().unwrap().actor, customer());
     // The first-submit window now runs from the consent: workshop, 90 days.
     assert_eq!(t.claim.next_deadline(), Some(at + hours(3) + days(90)));
 }
@@ -833,7 +833,7 @@ fn the_customer_accepts_consent() {
 #[test]
 fn the_customer_declines_consent_and_that_is_terminal() {
     let (c, at) = activity_in(WORKSHOP, S::AwaitingConsent);
-    let t = ok(&c, &C::DeclineConsent, &Actor::Customer, at + hours(3));
+    let t = ok(&c, &C::DeclineConsent, &customer(), at + hours(3));
     let declined = t.claim;
     assert_eq!(declined.state(), S::ConsentDeclined);
     assert!(declined.state().is_terminal());
@@ -1497,13 +1497,13 @@ fn the_customer_only_consents_or_declines() {
             _ => None,
         };
         if let Some(to) = to {
-            let t = ok(&c, &command, &Actor::Customer, at + hours(1));
+            let t = ok(&c, &command, &customer(), at + hours(1));
             assert_eq!(t.claim.state(), to);
         } else {
             refuse(
                 &c,
                 &command,
-                &Actor::Customer,
+                &customer(),
                 at + hours(1),
                 "activity.forbidden",
             );
@@ -1543,7 +1543,7 @@ fn the_system_only_expires_and_links_referrals() {
                     S::ConsentExpired
                 );
                 // Nobody else drives the timer.
-                for actor in [admin(), incentives_user(), reviewer(), Actor::Customer] {
+                for actor in [admin(), incentives_user(), reviewer(), customer()] {
                     refuse(&c, &command, &actor, due, "activity.forbidden");
                 }
             }
@@ -1706,7 +1706,7 @@ fn no_referral_without_the_conditions_or_on_an_engagement_without_referrals() {
         &facts,
         &sent.claim,
         &C::AcceptConsent,
-        &Actor::Customer,
+        &customer(),
         t0() + hours(2),
     )
     .unwrap();
@@ -1733,7 +1733,7 @@ fn after_consent_a_co_sell_upgrade_is_requested_if_the_customer_qualifies() {
             &facts,
             &sent.claim,
             &C::AcceptConsent,
-            &Actor::Customer,
+            &Actor::customer(msx_customer()),
             t0() + hours(2),
         )
         .unwrap();
@@ -1789,7 +1789,7 @@ fn link_referral_records_one_link_that_only_referral_admins_see() {
         admin(),
         incentives_user(),
         reviewer(),
-        Actor::Customer,
+        customer(),
         Actor::System,
     ] {
         assert_eq!(
@@ -1843,7 +1843,7 @@ fn history_has_one_entry_per_accepted_command_and_none_for_a_refused_one() {
     let path: Vec<(ActivityCommand, Actor)> = vec![
         (deal(), incentives_user()),
         (C::ResendConsent, admin()),
-        (C::AcceptConsent, Actor::Customer),
+        (C::AcceptConsent, Actor::customer(c.customer().clone())),
         (evidence(EvidenceKind::Poe), admin()),
         (evidence(EvidenceKind::Invoice), incentives_user()),
         (evidence(EvidenceKind::CustomerSurvey), admin()),

@@ -164,7 +164,7 @@ fn an_incentives_user_cannot_create_a_claim() {
 
 #[test]
 fn a_reviewer_customer_or_timer_cannot_create_a_claim() {
-    for actor in [reviewer(), Actor::Customer, Actor::System] {
+    for actor in [reviewer(), customer(), Actor::System] {
         let err = AssociationClaim::create(claim_id(1), &mws_form(), &actor, t0(), &catalog())
             .unwrap_err();
         assert_eq!(err.code(), "association.forbidden", "{actor:?}");

@@ -23,7 +23,7 @@ use cpor::association::{
     EndReason, InfoRequestReason, RejectionReason, ResubmitForm, ReviewRejection,
 };
 use cpor::calendar::BusinessCalendar;
-use cpor::{Actor, Catalog, PartnerId};
+use cpor::{Actor, Catalog, Locations, PartnerId};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
@@ -99,17 +99,25 @@ enum Who {
     User,
     /// An Incentives admin of `other_partner()`.
     OtherAdmin,
+    /// An Incentives admin acting at `partner()` and entitled to `other_partner()` too: it may
+    /// act on the claims of both, and move a claim from one to the other.
+    AccountAdmin,
     Reviewer,
+    /// The customer of the claim's tenant.
     Customer,
+    /// A customer of another tenant: every claim looks missing to it.
+    Stranger,
     System,
 }
 
-const EVERYONE: [Who; 6] = [
+const EVERYONE: [Who; 8] = [
     Who::Admin,
     Who::User,
     Who::OtherAdmin,
+    Who::AccountAdmin,
     Who::Reviewer,
     Who::Customer,
+    Who::Stranger,
     Who::System,
 ];
 
@@ -142,17 +150,23 @@ impl Who {
             Self::Admin => admin(),
             Self::User => incentives_user(),
             Self::OtherAdmin => admin_of(other_partner()),
+            Self::AccountAdmin => admin().with_locations(Locations::of([other_partner()]).unwrap()),
             Self::Reviewer => reviewer(),
-            Self::Customer => Actor::Customer,
+            Self::Customer => customer(),
+            Self::Stranger => Actor::customer(cpor::CustomerId::Tenant(
+                "5e5e5e5e-5e5e-4e5e-8e5e-5e5e5e5e5e5e".parse().unwrap(),
+            )),
             Self::System => Actor::System,
         }
     }
 
-    fn location(self) -> Option<Location> {
+    /// The locations a partner user may act for.
+    fn locations(self) -> Option<&'static [Location]> {
         match self {
-            Self::Admin | Self::User => Some(Location::Home),
-            Self::OtherAdmin => Some(Location::Other),
-            Self::Reviewer | Self::Customer | Self::System => None,
+            Self::Admin | Self::User => Some(&[Location::Home]),
+            Self::OtherAdmin => Some(&[Location::Other]),
+            Self::AccountAdmin => Some(&[Location::Home, Location::Other]),
+            Self::Reviewer | Self::Customer | Self::Stranger | Self::System => None,
         }
     }
 }
@@ -537,7 +551,8 @@ fn issuer(kind: Kind) -> Who {
 fn may_issue(who: Who, kind: Kind) -> bool {
     match issuer(kind) {
         // An Incentives admin of the claim's own location (the location check comes first).
-        Who::Admin => matches!(who, Who::Admin | Who::OtherAdmin),
+        Who::Admin => matches!(who, Who::Admin | Who::OtherAdmin | Who::AccountAdmin),
+        Who::Customer => matches!(who, Who::Customer | Who::Stranger),
         issuer => who == issuer,
     }
 }
@@ -608,9 +623,12 @@ impl Model {
     fn step(&self, step: &Step) -> Result<Self, &'static str> {
         // Section 7: another partner location's claim looks exactly like a missing one, so
         // nothing else about the claim (not even its program year) may show first.
-        if let Some(location) = step.who.location()
-            && location != self.owner
+        if let Some(locations) = step.who.locations()
+            && !locations.contains(&self.owner)
         {
+            return Err("association.not_found");
+        }
+        if step.who == Who::Stranger {
             return Err("association.not_found");
         }
         if step.other_year {
@@ -672,6 +690,15 @@ impl Model {
                     return Err("association.invalid_form");
                 }
                 if let Some(NewLocation::To(location)) = changes.partner {
+                    // A move goes only to a location the user may act for.
+                    if location != self.owner
+                        && !step
+                            .who
+                            .locations()
+                            .is_some_and(|ls| ls.contains(&location))
+                    {
+                        return Err("association.forbidden_location");
+                    }
                     next.owner = location;
                 }
                 next.poe += usize::from(changes.poe);
@@ -814,12 +841,14 @@ impl ReferenceStateMachine for Reference {
         let owner = model.owner;
         let command = prop_oneof![1 => any_command(), 4 => likely_command(model.state)];
         let issued = command.prop_flat_map(move |cmd| {
+            // The location's own admin, or the admin entitled to both locations (who may
+            // move the claim).
             let proper = match issuer(cmd.kind()) {
-                Who::Admin => owner.admin(),
-                who => who,
+                Who::Admin => vec![owner.admin(), Who::AccountAdmin],
+                who => vec![who],
             };
             let who = prop_oneof![
-                3 => Just(proper),
+                3 => proptest::sample::select(proper),
                 1 => proptest::sample::select(EVERYONE.to_vec()),
             ];
             (Just(cmd), who)

@@ -285,7 +285,7 @@ fn customer_is_notified_once_a_resubmission_does_not_restart_the_opt_out_window(
 #[test]
 fn only_a_reviewer_starts_the_review_of_a_submitted_claim() {
     let (claim, at) = claim_in(S::Submitted);
-    for actor in [admin(), incentives_user(), Actor::Customer, Actor::System] {
+    for actor in [admin(), incentives_user(), customer(), Actor::System] {
         let err = refuse(&claim, &C::StartReview, &actor, at);
         assert_eq!(err.code(), "association.forbidden", "{actor:?}");
     }
@@ -432,12 +432,30 @@ fn resubmit_may_change_the_partner_location_id() {
         partner: Some(other_partner().to_string()),
         ..ResubmitForm::default()
     };
-    let t = accept(&claim, C::Resubmit { changes }, &admin(), at + days(1));
+    // A user of one location may not move the claim to another: refused, nothing changes.
+    let err = refuse(
+        &claim,
+        &C::Resubmit {
+            changes: changes.clone(),
+        },
+        &admin(),
+        at + days(1),
+    );
+    assert_eq!(err.code(), "association.forbidden_location");
+    assert!(err.to_string().contains("7700001"), "{err}");
+    // A user entitled to both locations moves it.
+    let both = admin().with_locations(cpor::Locations::of([other_partner()]).unwrap());
+    let t = accept(&claim, C::Resubmit { changes }, &both, at + days(1));
     assert_eq!(t.claim.content().partner, other_partner());
     assert_eq!(
         t.claim.history().last().unwrap().changed,
         FieldSet::EMPTY.with(Field::Partner)
     );
+    // Its own admin at the first location now finds nothing; the new location's admin can act.
+    let next = C::StartReview;
+    let err = refuse(&t.claim, &next, &admin(), at + days(2));
+    assert_eq!(err.code(), "association.not_found");
+    assert!(admin_of(other_partner()).acts_for(other_partner()));
 }
 
 #[test]
@@ -785,7 +803,7 @@ fn a_claim_can_be_disputed_only_once() {
 #[test]
 fn a_customer_decline_is_not_disputable() {
     let (claim, at) = claim_in(S::Submitted);
-    let claim = accept(&claim, C::Decline, &Actor::Customer, at + days(1)).claim;
+    let claim = accept(&claim, C::Decline, &customer(), at + days(1)).claim;
     assert_eq!(claim.rejection().unwrap().dispute_until, None);
     let err = refuse(&claim, &dispute(), &admin(), at + days(2));
     assert_eq!(
@@ -840,7 +858,7 @@ fn reviewer_denying_a_dispute_rejects_the_claim_for_good() {
         let actor = match issuer {
             cpor::association::Issuer::IncentivesAdmin => admin(),
             cpor::association::Issuer::Reviewer => reviewer(),
-            cpor::association::Issuer::Customer => Actor::Customer,
+            cpor::association::Issuer::Customer => customer(),
             cpor::association::Issuer::System => Actor::System,
         };
         let err = refuse(&t.claim, &command, &actor, later);
@@ -864,7 +882,7 @@ fn customer_may_decline_from_submitted_under_review_partner_action_required_appr
     ] {
         let (claim, at) = claim_in(state);
         let now = at + days(1);
-        let t = accept(&claim, C::Decline, &Actor::Customer, now);
+        let t = accept(&claim, C::Decline, &customer(), now);
         assert_eq!(t.claim.state(), S::Rejected, "from {state}");
         let rejection = t.claim.rejection().unwrap();
         assert_eq!(rejection.reason, RejectionReason::CustomerDeclined);
@@ -882,7 +900,7 @@ fn customer_may_decline_from_submitted_under_review_partner_action_required_appr
 fn customer_cannot_decline_a_draft_a_rejected_or_a_closed_claim() {
     for state in [S::Draft, S::Rejected, S::RejectedFinal, S::Withdrawn] {
         let (claim, at) = claim_in(state);
-        let err = refuse(&claim, &C::Decline, &Actor::Customer, at);
+        let err = refuse(&claim, &C::Decline, &customer(), at);
         assert_eq!(
             err,
             AssociationError::InvalidState {
@@ -901,7 +919,7 @@ fn customer_decline_of_an_approved_claim_ends_the_association() {
         claim.association(now),
         Association::Official { .. }
     ));
-    let t = accept(&claim, C::Decline, &Actor::Customer, now);
+    let t = accept(&claim, C::Decline, &customer(), now);
     assert_eq!(
         t.events,
         vec![
@@ -932,7 +950,7 @@ fn customer_decline_of_an_approved_claim_ends_the_association() {
 #[test]
 fn customer_decline_before_approval_ends_no_association() {
     let (claim, at) = claim_in(S::UnderReview);
-    let t = accept(&claim, C::Decline, &Actor::Customer, at);
+    let t = accept(&claim, C::Decline, &customer(), at);
     assert!(
         !t.events
             .iter()
@@ -1184,7 +1202,7 @@ fn customer_can_only_decline() {
             if command.kind() == CommandKind::Decline {
                 continue;
             }
-            let err = refuse(&claim, &command, &Actor::Customer, at);
+            let err = refuse(&claim, &command, &customer(), at);
             assert_eq!(
                 err.code(),
                 "association.forbidden",
@@ -1194,9 +1212,7 @@ fn customer_can_only_decline() {
     }
     let (claim, at) = claim_in(S::Submitted);
     assert_eq!(
-        accept(&claim, C::Decline, &Actor::Customer, at)
-            .claim
-            .state(),
+        accept(&claim, C::Decline, &customer(), at).claim.state(),
         S::Rejected
     );
 }
@@ -1327,7 +1343,7 @@ fn every_accepted_command_appends_exactly_one_history_entry() {
         ),
         (dispute(), admin(), FieldSet::EMPTY),
         (C::ApproveDispute, reviewer(), FieldSet::EMPTY),
-        (C::Decline, Actor::Customer, FieldSet::EMPTY),
+        (C::Decline, customer(), FieldSet::EMPTY),
     ];
     for (command, actor, changed) in path {
         at += Duration::minutes(30);
@@ -1465,7 +1481,7 @@ fn opt_out_window_is_configurable() {
 #[test]
 fn association_ends_after_decline_disassociation_or_supersession() {
     let cases = [
-        (C::Decline, Actor::Customer, EndReason::CustomerDeclined),
+        (C::Decline, customer(), EndReason::CustomerDeclined),
         (
             C::Disassociate {
                 reason: text("done"),

@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
+use cpor::ActorKind;
 use cpor::association::{
     Acknowledgement, Arbitration, AssociationClaim, AssociationCommand, AssociationState,
     CommandKind, InfoRequestReason, ResubmitForm, ReviewRejection, TRANSITIONS, issuer_of,
     transition,
 };
-use cpor::{Actor, ActorKind};
 
 /// One command of each kind, with data that passes its guards where the table allows it.
 fn command_of(kind: CommandKind) -> AssociationCommand {
@@ -214,5 +214,5 @@ fn the_docs_show_the_same_table() {
 fn actor_kinds_follow_the_strongest_role() {
     assert_eq!(admin().kind(), ActorKind::IncentivesAdmin);
     assert_eq!(incentives_user().kind(), ActorKind::IncentivesUser);
-    assert_eq!(Actor::Customer.kind(), ActorKind::Customer);
+    assert_eq!(customer().kind(), ActorKind::Customer);
 }

@@ -81,7 +81,10 @@ fn cases() -> Vec<Case> {
             edit: |v| {
                 let h = history(v);
                 let mut entry = h.last().unwrap().clone();
-                entry["actor"] = json!({ "type": "customer" });
+                entry["actor"] = json!({
+                    "type": "customer",
+                    "customer": "tenant:72f988bf-86f1-41af-91ab-2d7cd011db47",
+                });
                 entry["command"] = json!("approve");
                 entry["from"] = json!("withdrawn");
                 entry["to"] = json!("approved");

@@ -117,7 +117,9 @@ impl Who {
             Self::OtherAdmin => Actor::partner(other_partner(), user, admin),
             Self::OtherUser => Actor::partner(other_partner(), user, incentives_user),
             Self::Reviewer => Actor::reviewer(UserId::parse("reviewer@microsoft.com").unwrap()),
-            Self::Customer => Actor::Customer,
+            Self::Customer => Actor::customer(cpor::CustomerId::Tenant(
+                "72f988bf-86f1-41af-91ab-2d7cd011db47".parse().unwrap(),
+            )),
             Self::System => Actor::System,
         }
     }

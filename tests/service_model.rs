@@ -130,17 +130,26 @@ enum Who {
     /// The Incentives user (not admin) of the first partner location.
     User,
     Reviewer,
+    /// The customer the claim acted on is about (a tenant, or the ID an activity claim was
+    /// nominated by): the customer of that claim, whichever it is.
     Customer,
+    /// A customer no claim is about: every claim looks missing to it.
+    Stranger,
+    /// The Incentives admin of an account with all three locations: it acts at the first and
+    /// may act for every one, and move a claim between them.
+    Account,
     System,
 }
 
-const EVERYONE: [Who; 7] = [
+const EVERYONE: [Who; 9] = [
     Who::Admin(0),
     Who::Admin(1),
     Who::Admin(2),
+    Who::Account,
     Who::User,
     Who::Reviewer,
     Who::Customer,
+    Who::Stranger,
     Who::System,
 ];
 
@@ -150,18 +159,52 @@ impl Who {
             Self::Admin(p) => admin_of(pid(p)),
             Self::User => incentives_user(),
             Self::Reviewer => reviewer(),
-            Self::Customer => Actor::Customer,
+            Self::Customer => customer(),
+            Self::Account => {
+                admin_of(pid(0)).with_locations(cpor::Locations::of([pid(1), pid(2)]).unwrap())
+            }
+            Self::Stranger => Actor::customer(CustomerId::Tenant(
+                "5e5e5e5e-5e5e-4e5e-8e5e-5e5e5e5e5e5e".parse().unwrap(),
+            )),
             Self::System => Actor::System,
         }
     }
 
-    /// The partner location of a partner user.
+    /// The actor, acting on claim `id`: the customer of that claim speaks for it.
+    fn actor_on(self, claims: &Claims<InMemoryStore>, id: u128) -> Actor {
+        if self != Self::Customer {
+            return self.actor();
+        }
+        match claims.store().load(Scope::Microsoft, claim_id(id)) {
+            Ok(Some(stored)) => match stored.claim {
+                Claim::Association(c) => Actor::customer(CustomerId::Tenant(c.content().tenant)),
+                Claim::Activity(c) => Actor::customer(c.customer().clone()),
+                _ => self.actor(),
+            },
+            _ => self.actor(),
+        }
+    }
+
+    /// The partner location a partner user acts at.
     fn partner(self) -> Option<u8> {
         match self {
             Self::Admin(p) => Some(p),
-            Self::User => Some(0),
-            Self::Reviewer | Self::Customer | Self::System => None,
+            Self::User | Self::Account => Some(0),
+            Self::Reviewer | Self::Customer | Self::Stranger | Self::System => None,
         }
+    }
+
+    /// Whether a partner user may act for location `p`.
+    fn acts_for(self, p: u8) -> bool {
+        match self {
+            Self::Account => true,
+            other => other.partner() == Some(p),
+        }
+    }
+
+    /// Whether a claim of location `p` is another location's for this partner user.
+    fn foreign(self, p: u8) -> bool {
+        self.partner().is_some() && !self.acts_for(p)
     }
 }
 
@@ -808,7 +851,7 @@ fn may_associate(who: Who, kind: AKind) -> bool {
     use AKind as K;
     match kind {
         K::AttachPoe | K::Submit | K::Withdraw | K::Resubmit | K::Disassociate | K::Dispute => {
-            matches!(who, Who::Admin(_))
+            matches!(who, Who::Admin(_) | Who::Account)
         }
         K::StartReview
         | K::RequestInfo
@@ -840,9 +883,11 @@ fn activity_next(state: ActivityState, cmd: MCmd) -> Option<ActivityState> {
 /// the consent steps).
 fn may_act(who: Who, cmd: MCmd) -> bool {
     match cmd {
-        MCmd::SendConsent | MCmd::ResendConsent => matches!(who, Who::Admin(_) | Who::User),
+        MCmd::SendConsent | MCmd::ResendConsent => {
+            matches!(who, Who::Admin(_) | Who::Account | Who::User)
+        }
         MCmd::AcceptConsent | MCmd::DeclineConsent => who == Who::Customer,
-        MCmd::Cancel => matches!(who, Who::Admin(_)),
+        MCmd::Cancel => matches!(who, Who::Admin(_) | Who::Account),
         MCmd::Expire => who == Who::System,
     }
 }
@@ -1049,7 +1094,7 @@ impl Model {
             ),
             Op::Activity { id, who, cmd } => self.activity(*id, *who, *cmd, at),
             Op::Load { id, who } => match self.claims.get(id) {
-                Some(rec) if who.partner().is_none_or(|p| p == rec.partner()) => Ok(Vec::new()),
+                Some(rec) if *who != Who::Stranger && !who.foreign(rec.partner()) => Ok(Vec::new()),
                 _ => Err(refuse("service.not_found")),
             },
             Op::Sweep => self.commit(self.sweep(at)),
@@ -1064,8 +1109,10 @@ impl Model {
         mask: u8,
         at: DateTime<Utc>,
     ) -> Result<Writes, Refusal> {
-        let Who::Admin(partner) = who else {
-            return Err(refuse("association.forbidden"));
+        let partner = match who {
+            Who::Admin(partner) => partner,
+            Who::Account => 0,
+            _ => return Err(refuse("association.forbidden")),
         };
         let Ten::Known(tenant) = tenant else {
             return Err(refuse("association.invalid_form"));
@@ -1101,8 +1148,9 @@ impl Model {
         let Some(Rec::Assoc(a)) = self.claims.get(&id) else {
             return Err(refuse("service.not_found"));
         };
-        // Section 7: another partner's claim looks exactly like a missing one.
-        if who.partner().is_some_and(|p| p != a.partner) {
+        // Section 7: another partner's claim looks exactly like a missing one, and so does a
+        // claim about another customer.
+        if who.foreign(a.partner) || who == Who::Stranger {
             return Err(refuse("service.not_found"));
         }
         let kind = cmd.kind();
@@ -1155,6 +1203,10 @@ impl Model {
                     return Err(refuse("association.invalid_form"));
                 }
                 if let Some(p) = partner {
+                    // A move goes only to a location the user may act for.
+                    if *p != a.partner && !who.acts_for(*p) {
+                        return Err(refuse("association.forbidden_location"));
+                    }
                     next.partner = *p;
                 }
                 if let Some(m) = mask {
@@ -1284,10 +1336,10 @@ impl Model {
         if !eng.enrolled(partner) {
             reasons.push("partner.not_eligible_for_engagement");
         }
-        if !matches!(who, Who::Admin(_)) {
+        if !matches!(who, Who::Admin(_) | Who::Account) {
             reasons.push("actor.not_incentives_admin");
         }
-        let foreign = who.partner().is_some_and(|p| p != partner);
+        let foreign = who.foreign(partner);
         if foreign {
             reasons.push("actor.other_partner_location");
         }
@@ -1353,7 +1405,7 @@ impl Model {
         let Some(Rec::Act(m)) = self.claims.get(&id) else {
             return Err(refuse("service.not_found"));
         };
-        if who.partner().is_some_and(|p| p != m.partner) {
+        if who.foreign(m.partner) || who == Who::Stranger {
             return Err(refuse("service.not_found"));
         }
         if !may_act(who, cmd) {
@@ -1523,7 +1575,8 @@ impl Model {
                                 mask: None,
                                 poe: true,
                             };
-                            push(admin, moved, 1);
+                            push(admin, moved.clone(), 1);
+                            push(Who::Account, moved, 1);
                             let widened = ACmd::Resubmit {
                                 partner: None,
                                 mask: Some(if a.mask == 7 { 1 } else { 7 }),
@@ -1861,7 +1914,12 @@ fn run(claims: &Claims<InMemoryStore>, step: &Step) -> Result<Done, ServiceError
             .create_association(claim_id(*id), &form(*tenant, *mask), &who.actor(), at)
             .map(Done::Association),
         Op::Association { id, who, cmd } => claims
-            .association(claim_id(*id), &cmd.command(), &who.actor(), at)
+            .association(
+                claim_id(*id),
+                &cmd.command(),
+                &who.actor_on(claims, *id),
+                at,
+            )
             .map(Done::Association),
         Op::Nominate {
             who,
@@ -1890,9 +1948,17 @@ fn run(claims: &Claims<InMemoryStore>, step: &Step) -> Result<Done, ServiceError
                 .map(Done::Activities)
         }
         Op::Activity { id, who, cmd } => claims
-            .activity(claim_id(*id), &cmd.command(), &who.actor(), at, &*FACTS)
+            .activity(
+                claim_id(*id),
+                &cmd.command(),
+                &who.actor_on(claims, *id),
+                at,
+                &*FACTS,
+            )
             .map(|o| Done::Activities(vec![o])),
-        Op::Load { id, who } => claims.load(&who.actor(), claim_id(*id)).map(Done::Loaded),
+        Op::Load { id, who } => claims
+            .load(&who.actor_on(claims, *id), claim_id(*id))
+            .map(Done::Loaded),
         Op::Sweep => claims.sweep(at, &*FACTS).map(Done::Swept),
     }
 }
@@ -2187,8 +2253,8 @@ impl StateMachineTest for ServiceTest {
         for (n, stored) in &all {
             let owner = stored.claim.partner();
             for who in EVERYONE {
-                let Some(p) = who.partner() else { continue };
-                if pid(p) == owner {
+                let Some(_) = who.partner() else { continue };
+                if (0..3).any(|p| pid(p) == owner && who.acts_for(p)) {
                     continue;
                 }
                 match claims.load(&who.actor(), claim_id(*n)) {

@@ -326,8 +326,9 @@ impl ActivityClaim {
     ) -> Result<(Plan, ActivityState), ActivityError> {
         let d = &self.data;
         let kind = command.kind();
-        // Isolation first: another location's claim must look exactly like a missing one.
-        if actor.partner_id().is_some_and(|p| p != d.partner) {
+        // Isolation first: a claim of a location the user may not act for, or about another
+        // customer, must look exactly like a missing one.
+        if !actor.may_see(d.partner, &d.customer, d.resolved_tenant) {
             return Err(ActivityError::NotFound { claim: d.id });
         }
         if catalog.program_year() != d.program_year {
@@ -642,16 +643,24 @@ impl ActivityClaim {
     /// [`ActivityError::ReferralHidden`] for anyone else, and [`ActivityError::NotFound`] for
     /// a user of another partner location.
     pub fn referral(&self, actor: &Actor) -> Result<Option<&Text>, ActivityError> {
-        if actor.partner_id().is_some_and(|p| p != self.data.partner) {
-            return Err(ActivityError::NotFound {
-                claim: self.data.id,
-            });
+        let d = &self.data;
+        if !actor.may_see(d.partner, &d.customer, d.resolved_tenant) {
+            return Err(ActivityError::NotFound { claim: d.id });
         }
         if actor.has_role(PartnerUserRole::ReferralAdmin) {
             Ok(self.data.referral.as_ref())
         } else {
             Err(ActivityError::ReferralHidden)
         }
+    }
+
+    /// The same claim with its referral link withheld, for anyone but a Referral admin: the
+    /// link stays in the store, and the history still shows that one was linked. A claim
+    /// read back from such a copy has no link, and still passes every check.
+    #[must_use]
+    pub fn without_referral(mut self) -> Self {
+        self.data.referral = None;
+        self
     }
 
     /// The claim's ID.

@@ -21,7 +21,7 @@ pub enum ActivityError {
         claim: ClaimId,
     },
     /// The actor may not issue the command (domain.md section 7).
-    #[error("{actor:?} may not {command} a partner activity claim")]
+    #[error("{actor} may not {command} a partner activity claim")]
     Forbidden {
         /// The command.
         command: ActivityCommandKind,

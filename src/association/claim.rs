@@ -14,7 +14,7 @@ use super::state::{self, AssociationState, CommandKind};
 use crate::actor::{Actor, ActorKind};
 use crate::catalog::{Catalog, ProgramYear};
 use crate::claim::InvalidClaim;
-use crate::id::ClaimId;
+use crate::id::{ClaimId, CustomerId};
 use crate::text::Text;
 
 mod check;
@@ -294,11 +294,14 @@ impl AssociationClaim {
     ) -> Result<(Plan, AssociationState), AssociationError> {
         let kind = command.kind();
         let d = &self.data;
-        // Isolation first: another location's claim must look exactly like a missing one, so
-        // nothing about it (not even its program year) may show before this check.
-        if let Some(partner) = actor.partner_id()
-            && partner != d.content.partner
-        {
+        // Isolation first: a claim of a location the user may not act for, or about another
+        // customer, must look exactly like a missing one, so nothing about it (not even its
+        // program year) may show before this check.
+        if !actor.may_see(
+            d.content.partner,
+            &CustomerId::Tenant(d.content.tenant),
+            None,
+        ) {
             return Err(AssociationError::NotFound { claim: d.id });
         }
         if catalog.program_year() != d.program_year {
@@ -332,7 +335,7 @@ impl AssociationClaim {
         {
             return Err(AssociationError::DeadlinePassed { deadline });
         }
-        let plan = self.plan(command, now, catalog)?;
+        let plan = self.plan(command, actor, now, catalog)?;
         Ok((plan, transition.to))
     }
 
@@ -340,6 +343,7 @@ impl AssociationClaim {
     fn plan(
         &self,
         command: &AssociationCommand,
+        actor: &Actor,
         now: DateTime<Utc>,
         catalog: &Catalog,
     ) -> Result<Plan, AssociationError> {
@@ -406,6 +410,12 @@ impl AssociationClaim {
             }
             AssociationCommand::Resubmit { changes } => {
                 let (content, poe) = changes.apply(catalog, &d.content)?;
+                // A move goes only to a location the user may act for.
+                if content.partner != d.content.partner && !actor.acts_for(content.partner) {
+                    return Err(AssociationError::ForbiddenLocation {
+                        partner: content.partner,
+                    });
+                }
                 if d.poe.is_empty() && poe.is_empty() {
                     return Err(AssociationError::PoeRequired);
                 }

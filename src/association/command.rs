@@ -54,6 +54,18 @@ pub enum RejectionReason {
 }
 
 impl RejectionReason {
+    /// The snake-case name, as in JSON, such as `customer_declined`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CustomerDeclined => "customer_declined",
+            Self::InsufficientPoe => "insufficient_poe",
+            Self::PartnerRequest => "partner_request",
+            Self::NoResponse => "no_response",
+            Self::SupersededByArbitration => "superseded_by_arbitration",
+        }
+    }
+
     /// Whether the partner may dispute a rejection for this reason.
     #[must_use]
     pub const fn is_disputable(self) -> bool {

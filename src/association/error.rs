@@ -21,12 +21,18 @@ pub enum AssociationError {
         claim: ClaimId,
     },
     /// The actor may not issue the command (domain.md section 7).
-    #[error("{actor:?} may not {command} an association claim")]
+    #[error("{actor} may not {command} an association claim")]
     Forbidden {
         /// The command.
         command: CommandKind,
         /// Who tried.
         actor: ActorKind,
+    },
+    /// A resubmit would move the claim to a partner location the user may not act for.
+    #[error("the user may not act for partner location {partner}, so may not move the claim to it")]
+    ForbiddenLocation {
+        /// The location asked for.
+        partner: crate::id::PartnerId,
     },
     /// The command is not allowed in the claim's state; see the transition table.
     #[error("cannot {command} an association claim that is {state}")]
@@ -62,7 +68,7 @@ pub enum AssociationError {
     #[error("the claim was already disputed; a claim can be disputed once")]
     AlreadyDisputed,
     /// A rejection that cannot be disputed, such as a customer decline.
-    #[error("a rejection for {reason:?} cannot be disputed")]
+    #[error("a rejection for {} cannot be disputed", .reason.as_str())]
     NotDisputable {
         /// The rejection's reason.
         reason: RejectionReason,
@@ -104,6 +110,7 @@ impl AssociationError {
         match self {
             Self::NotFound { .. } => "association.not_found",
             Self::Forbidden { .. } => "association.forbidden",
+            Self::ForbiddenLocation { .. } => "association.forbidden_location",
             Self::InvalidState { .. } => "association.invalid_state",
             Self::Form(_) => "association.invalid_form",
             Self::PoeRequired => "association.poe_required",

@@ -125,6 +125,12 @@ enum CustomerRef<'a> {
     MsxOpportunity([u8; 12]),
 }
 
+/// A customer ID as [`Writer::customer`](super::Writer::customer) wrote it.
+pub(crate) fn read_customer(r: &mut Reader<'_>) -> Decoded<CustomerId> {
+    let at = r.offset();
+    CustomerRef::read(r)?.decode(at)
+}
+
 impl CustomerRef<'_> {
     fn read<'a>(r: &mut Reader<'a>) -> Decoded<CustomerRef<'a>> {
         let at = r.offset();

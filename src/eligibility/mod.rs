@@ -409,7 +409,7 @@ impl<'c> Prepared<'c> {
             head.push(Reason::ActorNotIncentivesAdmin);
         }
         if let Some(actor_partner) = actor.partner_id()
-            && actor_partner != partner
+            && !actor.acts_for(partner)
         {
             head.push(Reason::ActorOtherPartnerLocation {
                 actor_partner,

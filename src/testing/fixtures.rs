@@ -235,6 +235,7 @@ impl World {
         let info = C::RequestInfo {
             reason: InfoRequestReason::MissingOrOldDates,
         };
+        let customer = Actor::customer(CustomerId::Tenant(claim.content().tenant));
         let path: Vec<(C, &Actor)> = match stage {
             Stage::Draft => vec![],
             Stage::Withdrawn => vec![(C::Withdraw, &admin)],
@@ -260,7 +261,7 @@ impl World {
                 (submit, &admin),
                 (C::StartReview, &reviewer),
                 (approve, &reviewer),
-                (C::Decline, &Actor::Customer),
+                (C::Decline, &customer),
             ],
         };
         let mut hour = 0_i64;
@@ -405,7 +406,7 @@ impl World {
         self.act(
             &sent,
             &ActivityCommand::AcceptConsent,
-            &Actor::Customer,
+            &Actor::customer(claim.customer().clone()),
             hour.saturating_add(1),
         )
     }

@@ -67,6 +67,12 @@ pub fn reviewer() -> Actor {
     Actor::reviewer(user("reviewer@microsoft.com"))
 }
 
+/// The customer of [`TENANT`], which speaks for the claims the tests make about it (an
+/// activity claim by domain resolves to it).
+pub fn customer() -> Actor {
+    Actor::customer(cpor::CustomerId::Tenant(TENANT.parse().unwrap()))
+}
+
 /// Every kind of actor, including an admin of another partner location.
 pub fn all_actors() -> Vec<Actor> {
     vec![
@@ -74,7 +80,7 @@ pub fn all_actors() -> Vec<Actor> {
         incentives_user(),
         admin_of(other_partner()),
         reviewer(),
-        Actor::Customer,
+        customer(),
         Actor::System,
     ]
 }
@@ -420,12 +426,14 @@ pub mod mci {
             S::AwaitingConsent | S::ConsentDeclined => {
                 go(&mut claim, &mut at, deal, admin());
                 if state == S::ConsentDeclined {
-                    go(&mut claim, &mut at, C::DeclineConsent, Actor::Customer);
+                    let customer = Actor::customer(claim.customer().clone());
+                    go(&mut claim, &mut at, C::DeclineConsent, customer);
                 }
             }
             _ => {
                 go(&mut claim, &mut at, deal, admin());
-                go(&mut claim, &mut at, C::AcceptConsent, Actor::Customer);
+                let customer = Actor::customer(claim.customer().clone());
+                go(&mut claim, &mut at, C::AcceptConsent, customer);
                 if state == S::NotSubmittedExpired {
                     at = claim.next_deadline().unwrap();
                     claim = act(&claim, C::Expire, &Actor::System, at);

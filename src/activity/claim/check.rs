@@ -11,6 +11,7 @@ use crate::activity::EvidenceKind;
 use crate::activity::state::{
     ActivityCommandKind as C, ActivityState as S, activity_issuer_of, activity_transition,
 };
+use crate::actor::ActorKind;
 use crate::catalog::{Catalog, Engagement};
 use crate::claim::invalid::{Broken, Checked, Invariant as I, ensure};
 use crate::id::CustomerId;
@@ -45,13 +46,28 @@ fn walk(d: &Data) -> Checked {
     let mut current = first.to;
     let mut disputed = false;
     for (n, entry) in d.history.iter().enumerate() {
-        if let Some(acting) = entry.actor.partner_id() {
-            ensure(acting == d.partner, I::Partner, || {
-                format!(
-                    "partner location {acting} acted on a claim of location {} ({})",
-                    d.partner, entry.command
-                )
-            })?;
+        let kind = entry.actor.kind();
+        let partner_or_customer = matches!(
+            kind,
+            ActorKind::IncentivesAdmin
+                | ActorKind::IncentivesUser
+                | ActorKind::OtherPartnerUser
+                | ActorKind::Customer
+        );
+        if partner_or_customer {
+            ensure(
+                entry
+                    .actor
+                    .may_see(d.partner, &d.customer, d.resolved_tenant),
+                I::Partner,
+                || {
+                    format!(
+                        "a {kind} acted on a claim of partner location {} about {} it may not \
+                         act for ({})",
+                        d.partner, d.customer, entry.command
+                    )
+                },
+            )?;
         }
         if n == 0 {
             continue;
@@ -141,8 +157,9 @@ fn fields(d: &Data) -> Checked {
         I::Fields,
         || "the estimated deal size is not the consent request's".into(),
     )?;
+    // A link may be withheld from a reader who is not a Referral admin, never invented.
     ensure(
-        d.referral.is_some() == last_of(d, C::LinkReferral).is_some(),
+        d.referral.is_none() || last_of(d, C::LinkReferral).is_some(),
         I::Fields,
         || "the linked referral is not the history's".into(),
     )?;

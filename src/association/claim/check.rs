@@ -9,11 +9,13 @@ use std::collections::HashSet;
 use chrono::{DateTime, Days, Utc};
 
 use super::{Data, Ending, HistoryEntry, Rejection};
+use crate::actor::Actor;
 use crate::association::command::{EndReason, RejectionReason};
 use crate::association::form::{Field, FieldSet, IncentivePayments, Target};
 use crate::association::state::{self, AssociationState as S, CommandKind as C};
 use crate::catalog::{AssociationUnit, Catalog, Engagement, WorkloadId};
 use crate::claim::invalid::{Broken, Checked, Invariant as I, ensure, excerpt};
+use crate::id::{CustomerId, PartnerId};
 
 /// Every invariant that needs no catalog, in the order the errors report them.
 pub(super) fn structure(d: &Data) -> Checked {
@@ -83,32 +85,105 @@ fn walk(d: &Data) -> Checked {
     })
 }
 
-/// Every partner user acted for the location that owned the claim then. Walking back from
-/// the end, the owner is the claim's partner until a resubmit that changed the partner; the
-/// entries before it belong to the location its first partner user acted for.
+/// Every partner user acted for the location that owned the claim then, and every customer
+/// spoke for the claim's tenant. Walking back from the end, the owner is the claim's partner
+/// until a resubmit that moved the claim (whose user may act for both locations); before it,
+/// the owner is a location every partner user since the move (going back) may act for,
+/// ending with the location the creator acted at.
 fn partner(d: &Data) -> Checked {
-    let mut owner = Some(d.content.partner);
+    let mut owner = Owner::Known(d.content.partner);
+    let tenant = CustomerId::Tenant(d.content.tenant);
     for entry in d.history.iter().rev() {
-        if entry.command == C::Resubmit && entry.changed.contains(Field::Partner) {
-            owner = None;
+        if let Some(speaks) = entry.actor.customer_id() {
+            ensure(*speaks == tenant, I::Partner, || {
+                format!(
+                    "customer {} answered for a claim about {tenant} ({})",
+                    speaks, entry.command
+                )
+            })?;
         }
-        if let Some(acting) = entry.actor.partner_id() {
-            match owner {
-                Some(owner) if owner != acting => {
-                    return Err(Broken::new(
-                        I::Partner,
-                        format!(
-                            "partner location {acting} acted on a claim of location {owner} ({})",
-                            entry.command
-                        ),
-                    ));
-                }
-                Some(_) => {}
-                None => owner = Some(acting),
-            }
+        if entry.actor.partner_id().is_none() {
+            continue;
+        }
+        owner = owner.acted(entry)?;
+        if entry.command == C::Resubmit && entry.changed.contains(Field::Partner) {
+            owner = Owner::Unknown(None).acted(entry)?;
+        }
+        if entry.command == C::Create {
+            owner = owner.created(entry)?;
         }
     }
     Ok(())
+}
+
+/// What the walk back through the history knows of the location that owned the claim.
+enum Owner {
+    /// This location.
+    Known(PartnerId),
+    /// One of these locations (any, before the first partner user is met).
+    Unknown(Option<Vec<PartnerId>>),
+}
+
+impl Owner {
+    /// The owner, given that `entry`'s partner user acted for it.
+    fn acted(self, entry: &HistoryEntry) -> Result<Self, Broken> {
+        let actor = &entry.actor;
+        let refused = |owner: String| {
+            Broken::new(
+                I::Partner,
+                format!(
+                    "a user of partner location {} acted on a claim of {owner} ({})",
+                    actor
+                        .partner_id()
+                        .map_or_else(String::new, |p| p.to_string()),
+                    entry.command
+                ),
+            )
+        };
+        match self {
+            Self::Known(owner) if actor.acts_for(owner) => Ok(Self::Known(owner)),
+            Self::Known(owner) => Err(refused(format!("location {owner}"))),
+            Self::Unknown(None) => Ok(Self::Unknown(Some(entitled(actor)))),
+            Self::Unknown(Some(mut candidates)) => {
+                candidates.retain(|p| actor.acts_for(*p));
+                if candidates.is_empty() {
+                    Err(refused("another location".into()))
+                } else {
+                    Ok(Self::Unknown(Some(candidates)))
+                }
+            }
+        }
+    }
+
+    /// The owner at the creation: the location its user acted at.
+    fn created(self, entry: &HistoryEntry) -> Result<Self, Broken> {
+        let Some(at) = entry.actor.partner_id() else {
+            return Ok(self);
+        };
+        let ok = match &self {
+            Self::Known(owner) => *owner == at,
+            Self::Unknown(None) => true,
+            Self::Unknown(Some(candidates)) => candidates.contains(&at),
+        };
+        if ok {
+            Ok(Self::Known(at))
+        } else {
+            Err(Broken::new(
+                I::Partner,
+                format!("the claim was created at partner location {at}, not its owner's"),
+            ))
+        }
+    }
+}
+
+/// The locations a partner user may act for.
+fn entitled(actor: &Actor) -> Vec<PartnerId> {
+    match actor {
+        Actor::Partner { partner, also, .. } => {
+            std::iter::once(*partner).chain(also.iter()).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// The history's last entry of one of `commands`.

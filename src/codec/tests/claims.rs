@@ -338,7 +338,10 @@ fn association_step(n: u8, claim: &AssociationClaim) -> (AssociationCommand, Act
             admin,
         ),
         8 => (C::Expire, Actor::System),
-        9 => (C::Decline, Actor::Customer),
+        9 => (
+            C::Decline,
+            Actor::customer(CustomerId::Tenant(claim.content().tenant)),
+        ),
         10 => (
             C::Disassociate {
                 reason: text("ended"),
@@ -437,8 +440,8 @@ fn activity_step(n: u8, claim: &ActivityClaim) -> (ActivityCommand, Actor) {
             admin,
         ),
         1 => (C::ResendConsent, admin),
-        2 => (C::AcceptConsent, Actor::Customer),
-        3 => (C::DeclineConsent, Actor::Customer),
+        2 => (C::AcceptConsent, Actor::customer(claim.customer().clone())),
+        3 => (C::DeclineConsent, Actor::customer(claim.customer().clone())),
         4 => (
             C::Edit {
                 changes: ActivityEdit {
