@@ -46,6 +46,7 @@ use crate::association::{
     InfoRequestReason, RejectionReason,
 };
 use crate::id::{ClaimId, CustomerId, EmailAddress, PartnerId, TenantId};
+use crate::request::{Request, RequestId};
 use crate::text::Text;
 
 mod head;
@@ -272,6 +273,14 @@ impl<'a> Writer<'a> {
     }
 
     /// An actor, in full.
+    /// A request record: its ID (optional), then its input digest.
+    pub(crate) fn request(&mut self, request: Option<&Request>) {
+        self.opt(request, |w, r| {
+            w.opt(r.id.as_ref(), |w, id| w.str(id.as_str()));
+            w.u64(r.input);
+        });
+    }
+
     pub(crate) fn actor(&mut self, actor: &Actor) {
         match actor {
             Actor::Partner {
@@ -579,6 +588,20 @@ impl<'a> Reader<'a> {
     }
 
     /// An actor, in full.
+    /// What [`Writer::request`] wrote.
+    pub(crate) fn request(&mut self) -> Decoded<Option<Request>> {
+        self.opt(|r| {
+            let id = r.opt(|r| {
+                let at = r.offset();
+                RequestId::parse(r.str()?).map_err(|_| CodecError::new(at, "invalid request id"))
+            })?;
+            Ok(Request {
+                id,
+                input: r.u64()?,
+            })
+        })
+    }
+
     pub(crate) fn actor(&mut self) -> Decoded<Actor> {
         let at = self.offset();
         match self.u8()? {

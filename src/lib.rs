@@ -137,6 +137,7 @@ pub mod eligibility;
 mod fast_hash;
 pub mod id;
 pub mod money;
+pub mod request;
 pub mod service;
 pub mod store;
 #[cfg(feature = "testing")]
@@ -152,6 +153,7 @@ pub use id::{
     IdErrorKind, IdField, MsxOpportunityId, PartnerId, SubscriptionId, TenantId, Tpid,
 };
 pub use money::Usd;
+pub use request::{Request, RequestId};
 pub use text::{Text, TextError};
 
 /// The README's examples, compiled and run as doctests.

@@ -19,6 +19,7 @@ use crate::catalog::{Catalog, Catalogs, EngagementId, ProgramYear};
 use crate::customers::{self, CustomersPage};
 use crate::eligibility::{Action, CustomerEligibility, Enrollment, Facts};
 use crate::id::{ClaimId, CustomerId, DomainName, PartnerId, TenantId};
+use crate::request::RequestId;
 use crate::store::{Claim, CountedKey, Scope, Store, StoreError, Stored, Version, Write};
 
 /// How many times an action is retried when a concurrent writer changed the claim.
@@ -49,6 +50,32 @@ pub enum ServiceError {
         /// The year.
         year: ProgramYear,
     },
+    /// An arbitration named a holder that holds none of the keys the approved claim needs:
+    /// nothing is superseded and nothing approved.
+    #[error(
+        "claim {holder} holds none of the keys of claim {claim}, so it cannot be superseded by it"
+    )]
+    NotAHolder {
+        /// The claim being approved.
+        claim: ClaimId,
+        /// The claim named as the holder.
+        holder: ClaimId,
+    },
+    /// A `Supersede` sent on its own: an association ends by arbitration only as part of
+    /// the approval of the claim that wins it.
+    #[error(
+        "claim {claim} can be superseded only by approving the claim that wins the arbitration"
+    )]
+    SupersedeOnlyByArbitration {
+        /// The claim.
+        claim: ClaimId,
+    },
+    /// A request ID already made an entry of this claim's history for another input.
+    #[error("the request id was used on claim {claim} for another input")]
+    RequestReused {
+        /// The claim.
+        claim: ClaimId,
+    },
     /// Other writers kept changing the claim; the action was tried `attempts` times.
     #[error("claim {claim} kept changing; gave up after {attempts} attempts")]
     Contended {
@@ -71,6 +98,9 @@ impl ServiceError {
             Self::NotFound { .. } => "service.not_found",
             Self::UnknownProgramYear { .. } => "service.unknown_program_year",
             Self::Contended { .. } => "service.contended",
+            Self::NotAHolder { .. } => "service.not_a_holder",
+            Self::RequestReused { .. } => "service.request_reused",
+            Self::SupersedeOnlyByArbitration { .. } => "service.supersede_only_by_arbitration",
         }
     }
 
@@ -87,12 +117,15 @@ impl ServiceError {
 /// The result of an accepted action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome<C, E> {
-    /// The claim as committed.
+    /// The claim as committed (for a replay: as stored now).
     pub claim: C,
-    /// Its new version.
+    /// Its new version (for a replay: its version now).
     pub version: Version,
-    /// What the application must do.
+    /// What the application must do. A replay has none: the first call returned them.
     pub events: Vec<E>,
+    /// Whether this answers a retry of an action already applied (the same claim ID and
+    /// creation input, or the same request ID and command), which was not applied again.
+    pub replayed: bool,
 }
 
 /// What the sweep did to one claim.
@@ -191,14 +224,17 @@ impl<S: Store> Claims<S> {
             .filter(|stored| sees(actor, &stored.claim)))
     }
 
-    /// Creates an association draft from a form, under the newest catalog. Retrying with the
-    /// same ID and form is idempotent.
+    /// Creates an association draft from a form, under the newest catalog.
+    ///
+    /// Retrying is safe: a create whose claim ID is stored already, made from the same input
+    /// (form, actor, program year), is answered with the claim as it is stored now (whatever
+    /// happened to it since), marked [`Outcome::replayed`], and writes nothing.
     ///
     /// # Errors
     ///
     /// The claim's [`AssociationError`] (permissions, the form's problems), or the store's
-    /// ([`StoreError::IdConflict`] for the ID of another claim; [`StoreError::KeyHeld`] for a
-    /// second open claim of the partner on a key).
+    /// ([`StoreError::IdConflict`] for the ID of a claim made from other input;
+    /// [`StoreError::KeyHeld`] for a second open claim of the partner on a key).
     pub fn create_association(
         &self,
         id: ClaimId,
@@ -206,28 +242,65 @@ impl<S: Store> Claims<S> {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
-        let created = AssociationClaim::create(id, form, actor, now, self.catalogs.newest())?;
-        let retry = self.exists(id)?;
+        self.create_association_requested(id, None, form, actor, now)
+    }
+
+    /// [`create_association`](Self::create_association) with a caller-chosen request ID,
+    /// recorded in the creation's history entry.
+    ///
+    /// # Errors
+    ///
+    /// As [`create_association`](Self::create_association), and
+    /// [`ServiceError::RequestReused`] if the claim exists, made under this request ID from
+    /// other input.
+    pub fn create_association_once(
+        &self,
+        id: ClaimId,
+        request: &RequestId,
+        form: &AssociationForm,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
+        self.create_association_requested(id, Some(request.clone()), form, actor, now)
+    }
+
+    fn create_association_requested(
+        &self,
+        id: ClaimId,
+        request: Option<RequestId>,
+        form: &AssociationForm,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
+        let catalog = self.catalogs.newest();
+        let created =
+            AssociationClaim::create_requested(id, request.clone(), form, actor, now, catalog)?;
+        if let Some(stored) = self.store.load(Scope::Microsoft, id)? {
+            let input = AssociationClaim::creation_input(request, form, actor, catalog);
+            let recorded = match &stored.claim {
+                Claim::Association(c) => c.creation_request(),
+                _ => None,
+            };
+            return match recorded {
+                Some(r) if r.input == input.input => {
+                    self.association_outcome(actor, id, Vec::new())
+                }
+                Some(r) if r.id.is_some() && r.id == input.id => {
+                    Err(ServiceError::RequestReused { claim: id })
+                }
+                _ => Err(StoreError::IdConflict { claim: id }.into()),
+            };
+        }
         let versions = self
             .store
             .commit(vec![Write::create(created.claim.clone())])?;
-        if retry {
-            // An idempotent retry: answer with what is stored.
-            return self.association_outcome(actor, id, Vec::new());
-        }
         let version = versions.first().copied().unwrap_or(Version::FIRST);
         Ok(Outcome {
             claim: created.claim,
             version,
             events: created.events,
+            replayed: false,
         })
-    }
-
-    /// Whether a claim with this ID is stored already. A create that the store then accepts
-    /// is an idempotent retry, which writes nothing and answers with what is stored. (The
-    /// version the commit returns cannot tell: a claim never changed since is at version 1.)
-    fn exists(&self, id: ClaimId) -> Result<bool, ServiceError> {
-        Ok(self.store.load(Scope::Microsoft, id)?.is_some())
     }
 
     fn association_outcome(
@@ -242,6 +315,7 @@ impl<S: Store> Claims<S> {
                 claim,
                 version: stored.version,
                 events,
+                replayed: true,
             }),
             _ => Err(ServiceError::NotFound { claim: id }),
         }
@@ -252,12 +326,17 @@ impl<S: Store> Claims<S> {
     /// An approval that is an arbitration outcome ([`crate::association::Arbitration::Supersedes`])
     /// ends the holder's association and grants the new one in **one** commit; a plain
     /// approval on a key another partner holds fails with [`StoreError::KeyHeld`] naming the
-    /// holder.
+    /// holder. The named holder must currently hold at least one key the approved claim
+    /// needs: it is checked on the version of the holder that the commit then updates, so
+    /// the check and the approval are one atomic step (a holder changed meanwhile fails the
+    /// commit, which is retried). A `Supersede` cannot be sent on its own.
     ///
     /// # Errors
     ///
-    /// [`ServiceError::NotFound`], the claim's [`AssociationError`], the store's error, or
-    /// [`ServiceError::Contended`] after too many concurrent changes.
+    /// [`ServiceError::NotFound`] (also for a holder that does not exist),
+    /// [`ServiceError::NotAHolder`], [`ServiceError::SupersedeOnlyByArbitration`], the
+    /// claim's [`AssociationError`], the store's error, or [`ServiceError::Contended`] after
+    /// too many concurrent changes.
     pub fn association(
         &self,
         id: ClaimId,
@@ -265,6 +344,42 @@ impl<S: Store> Claims<S> {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
+        self.association_requested(id, None, command, actor, now)
+    }
+
+    /// [`association`](Self::association) with a caller-chosen request ID, which makes a
+    /// retry safe: the ID is recorded in the history entry the command makes, and a command
+    /// whose request ID the claim's history already has, with the same input (command and
+    /// actor), is not applied again: it is answered with the claim as stored now, marked
+    /// [`Outcome::replayed`], with no events. Use it for every command that may be retried
+    /// after an ambiguous failure (a connection lost after the commit was sent).
+    ///
+    /// # Errors
+    ///
+    /// As [`association`](Self::association), and [`ServiceError::RequestReused`] if the
+    /// request ID made an entry for another input.
+    pub fn association_once(
+        &self,
+        id: ClaimId,
+        request: &RequestId,
+        command: &AssociationCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
+        self.association_requested(id, Some(request), command, actor, now)
+    }
+
+    fn association_requested(
+        &self,
+        id: ClaimId,
+        request: Option<&RequestId>,
+        command: &AssociationCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
+        if matches!(command, AssociationCommand::Supersede { .. }) {
+            return Err(ServiceError::SupersedeOnlyByArbitration { claim: id });
+        }
         self.retrying(id, || {
             let stored = self
                 .load_unredacted(actor, id)?
@@ -273,7 +388,20 @@ impl<S: Store> Claims<S> {
                 return Err(ServiceError::NotFound { claim: id });
             };
             let catalog = self.catalog(claim.program_year())?;
-            let next = claim.transition(command, actor, now, catalog)?;
+            let next = match request {
+                None => claim.transition(command, actor, now, catalog)?,
+                Some(request) => {
+                    let request =
+                        AssociationClaim::command_request(request.clone(), command, actor);
+                    match claim.has_seen(&request) {
+                        Some(true) => return self.association_outcome(actor, id, Vec::new()),
+                        Some(false) => return Err(ServiceError::RequestReused { claim: id }),
+                        None => {
+                            claim.transition_requested(command, request, actor, now, catalog)?
+                        }
+                    }
+                }
+            };
             let mut writes = vec![Write::update(next.claim.clone(), stored.version)];
             let mut events = next.events;
             let holder = events.iter().find_map(|e| match e {
@@ -288,6 +416,14 @@ impl<S: Store> Claims<S> {
                 let Claim::Association(held_claim) = &held.claim else {
                     return Err(ServiceError::NotFound { claim: holder });
                 };
+                let needed = next.claim.keys();
+                if !held_claim
+                    .held_keys()
+                    .iter()
+                    .any(|key| needed.contains(key))
+                {
+                    return Err(ServiceError::NotAHolder { claim: id, holder });
+                }
                 let catalog = self.catalog(held_claim.program_year())?;
                 let ended = held_claim.transition(
                     &AssociationCommand::Supersede { by: id },
@@ -303,6 +439,7 @@ impl<S: Store> Claims<S> {
                 claim: next.claim,
                 version: versions.first().copied().unwrap_or(stored.version),
                 events,
+                replayed: false,
             })
         })
     }
@@ -311,11 +448,17 @@ impl<S: Store> Claims<S> {
     /// all in one commit, after the eligibility checks. The partner's own claims come from the
     /// store, and the per-customer cap counts the store's active claims as well as the facts'.
     ///
+    /// Retrying is safe: when every claim ID of the nomination is stored already, made from
+    /// the same input (nomination, action, actor, program year), the stored claims are
+    /// returned, marked [`Outcome::replayed`], before any eligibility check (a retry never
+    /// counts against itself) and nothing is written.
+    ///
     /// # Errors
     ///
     /// The flow's [`ActivityError`] (eligibility with every reason, the shape of a
     /// variable-pay nomination), or the store's ([`StoreError::LimitReached`] if a concurrent
-    /// writer took the last place; [`StoreError::KeyHeld`] for a duplicate open claim).
+    /// writer took the last place; [`StoreError::KeyHeld`] for a duplicate open claim;
+    /// [`StoreError::IdConflict`] for a claim ID stored from other input).
     pub fn nominate(
         &self,
         nomination: &Nomination,
@@ -324,10 +467,44 @@ impl<S: Store> Claims<S> {
         now: DateTime<Utc>,
         facts: &dyn Facts,
     ) -> Result<Vec<Outcome<ActivityClaim, ActivityEvent>>, ServiceError> {
+        self.nominate_requested(nomination, action, None, actor, now, facts)
+    }
+
+    /// [`nominate`](Self::nominate) with a caller-chosen request ID, recorded in each new
+    /// claim's creation entry.
+    ///
+    /// # Errors
+    ///
+    /// As [`nominate`](Self::nominate), and [`ServiceError::RequestReused`] if the claims
+    /// exist, made under this request ID from other input.
+    pub fn nominate_once(
+        &self,
+        nomination: &Nomination,
+        action: Action,
+        request: &RequestId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        facts: &dyn Facts,
+    ) -> Result<Vec<Outcome<ActivityClaim, ActivityEvent>>, ServiceError> {
+        self.nominate_requested(nomination, action, Some(request.clone()), actor, now, facts)
+    }
+
+    fn nominate_requested(
+        &self,
+        nomination: &Nomination,
+        action: Action,
+        request: Option<RequestId>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        facts: &dyn Facts,
+    ) -> Result<Vec<Outcome<ActivityClaim, ActivityEvent>>, ServiceError> {
         let catalog = self.catalogs.newest();
+        if let Some(stored) = self.stored_nomination(nomination, action, &request, actor)? {
+            return Ok(stored);
+        }
         // A user of another partner location is refused anyway (`actor.other_partner_location`),
         // and must learn nothing about this location's claims from the other reasons
-        // (add-xor-claim, duplicates): for it, the location has none (domain.md section 7).
+        // (add-xor-claim, duplicates): for it, the location has none.
         let foreign = actor.partner_id().is_some() && !actor.acts_for(nomination.partner);
         let partner_claims: Vec<ActivityClaim> = if foreign {
             Vec::new()
@@ -345,54 +522,93 @@ impl<S: Store> Claims<S> {
             facts,
             store: &self.store,
         };
-        let made = match action {
-            Action::Add => {
-                activity::add_customer(nomination, actor, now, catalog, &counted, &partner_claims)?
-            }
-            Action::Claim => activity::claim_customer(
-                nomination,
-                actor,
-                now,
-                catalog,
-                &counted,
-                &partner_claims,
-            )?,
-        };
+        let made = activity::nominate(
+            nomination,
+            action,
+            request,
+            actor,
+            now,
+            catalog,
+            &counted,
+            &partner_claims,
+        )?;
         let writes: Vec<Write> = made
             .iter()
             .map(|t| Write::create(t.claim.clone()))
             .collect();
-        let retries = made
-            .iter()
-            .map(|t| self.exists(t.claim.id()))
-            .collect::<Result<Vec<bool>, ServiceError>>()?;
         let versions = self.store.commit(writes)?;
-        made.into_iter()
+        Ok(made
+            .into_iter()
             .zip(versions)
-            .zip(retries)
-            .map(|((t, version), retry)| {
-                if !retry {
-                    return Ok(Outcome {
-                        claim: t.claim,
-                        version,
-                        events: t.events,
-                    });
-                }
-                // An idempotent retry: answer with what is stored.
-                let id = t.claim.id();
-                match self.store.load(Scope::Microsoft, id)? {
-                    Some(Stored {
-                        claim: Claim::Activity(claim),
-                        version,
-                    }) => Ok(Outcome {
-                        claim,
-                        version,
-                        events: Vec::new(),
-                    }),
-                    _ => Err(ServiceError::NotFound { claim: id }),
-                }
+            .map(|(t, version)| Outcome {
+                claim: shown_activity(actor, t.claim),
+                version,
+                events: t.events,
+                replayed: false,
             })
-            .collect()
+            .collect())
+    }
+
+    /// The stored claims of a nomination already made, if every claim ID of it is stored
+    /// from the same input; `None` if none is stored.
+    fn stored_nomination(
+        &self,
+        nomination: &Nomination,
+        action: Action,
+        request: &Option<RequestId>,
+        actor: &Actor,
+    ) -> Result<Option<Vec<Outcome<ActivityClaim, ActivityEvent>>>, ServiceError> {
+        let input = activity::nomination_input(
+            request.clone(),
+            nomination,
+            action,
+            actor,
+            self.catalogs.newest(),
+        );
+        let mut stored = Vec::with_capacity(nomination.engagements.len());
+        for (_, id) in &nomination.engagements {
+            let Some(found) = self.store.load(Scope::Microsoft, *id)? else {
+                continue;
+            };
+            let same = match &found.claim {
+                Claim::Activity(c) => c.creation_request().map(|r| r.input) == Some(input.input),
+                _ => false,
+            };
+            if !same {
+                return Err(match &found.claim {
+                    Claim::Activity(c)
+                        if input.id.is_some()
+                            && c.creation_request().and_then(|r| r.id.as_ref())
+                                == input.id.as_ref() =>
+                    {
+                        ServiceError::RequestReused { claim: *id }
+                    }
+                    _ => StoreError::IdConflict { claim: *id }.into(),
+                });
+            }
+            if let Claim::Activity(claim) = found.claim {
+                stored.push(Outcome {
+                    claim: shown_activity(actor, claim),
+                    version: found.version,
+                    events: Vec::new(),
+                    replayed: true,
+                });
+            }
+        }
+        if stored.is_empty() {
+            Ok(None)
+        } else if stored.len() == nomination.engagements.len() {
+            Ok(Some(stored))
+        } else {
+            // Part of a nomination stored: its claims were made by another nomination.
+            match stored.into_iter().next() {
+                Some(first) => Err(StoreError::IdConflict {
+                    claim: first.claim.id(),
+                }
+                .into()),
+                None => Ok(None),
+            }
+        }
     }
 
     /// Runs a command on an activity claim.
@@ -409,6 +625,37 @@ impl<S: Store> Claims<S> {
         now: DateTime<Utc>,
         facts: &dyn Facts,
     ) -> Result<Outcome<ActivityClaim, ActivityEvent>, ServiceError> {
+        self.activity_requested(id, None, command, actor, now, facts)
+    }
+
+    /// [`activity`](Self::activity) with a caller-chosen request ID, which makes a retry
+    /// safe, as for [`association_once`](Self::association_once).
+    ///
+    /// # Errors
+    ///
+    /// As [`activity`](Self::activity), and [`ServiceError::RequestReused`] if the request
+    /// ID made an entry for another input.
+    pub fn activity_once(
+        &self,
+        id: ClaimId,
+        request: &RequestId,
+        command: &ActivityCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        facts: &dyn Facts,
+    ) -> Result<Outcome<ActivityClaim, ActivityEvent>, ServiceError> {
+        self.activity_requested(id, Some(request), command, actor, now, facts)
+    }
+
+    fn activity_requested(
+        &self,
+        id: ClaimId,
+        request: Option<&RequestId>,
+        command: &ActivityCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        facts: &dyn Facts,
+    ) -> Result<Outcome<ActivityClaim, ActivityEvent>, ServiceError> {
         self.retrying(id, || {
             let stored = self
                 .load_unredacted(actor, id)?
@@ -417,7 +664,25 @@ impl<S: Store> Claims<S> {
                 return Err(ServiceError::NotFound { claim: id });
             };
             let catalog = self.catalog(claim.program_year())?;
-            let next = claim.transition(command, actor, now, catalog, facts)?;
+            let next = match request {
+                None => claim.transition(command, actor, now, catalog, facts)?,
+                Some(request) => {
+                    let request = ActivityClaim::command_request(request.clone(), command, actor);
+                    match claim.has_seen(&request) {
+                        Some(true) => {
+                            return Ok(Outcome {
+                                claim: shown_activity(actor, claim.clone()),
+                                version: stored.version,
+                                events: Vec::new(),
+                                replayed: true,
+                            });
+                        }
+                        Some(false) => return Err(ServiceError::RequestReused { claim: id }),
+                        None => claim
+                            .transition_requested(command, request, actor, now, catalog, facts)?,
+                    }
+                }
+            };
             let versions = self
                 .store
                 .commit(vec![Write::update(next.claim.clone(), stored.version)])?;
@@ -425,6 +690,7 @@ impl<S: Store> Claims<S> {
                 claim: shown_activity(actor, next.claim),
                 version: versions.first().copied().unwrap_or(stored.version),
                 events: next.events,
+                replayed: false,
             })
         })
     }
@@ -456,6 +722,7 @@ impl<S: Store> Claims<S> {
                             claim: t.claim,
                             version: versions.first().copied().unwrap_or(stored.version),
                             events: t.events,
+                            replayed: false,
                         })))
                     }
                     Claim::Activity(claim) => {
@@ -470,6 +737,7 @@ impl<S: Store> Claims<S> {
                             claim: t.claim,
                             version: versions.first().copied().unwrap_or(stored.version),
                             events: t.events,
+                            replayed: false,
                         })))
                     }
                 }

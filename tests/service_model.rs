@@ -610,6 +610,8 @@ struct Assoc {
     dispute_until: Option<Option<DateTime<Utc>>>,
     disputed: bool,
     last: DateTime<Utc>,
+    /// What the creation was made from: who, the tenant and the workloads.
+    created_from: (Who, u8, u8),
 }
 
 /// The model of an activity claim.
@@ -622,7 +624,12 @@ struct Act {
     created: DateTime<Utc>,
     consented: Option<DateTime<Utc>>,
     last: DateTime<Utc>,
+    /// What the nomination that made it was: who, the partner, the customer, every
+    /// engagement with its claim, the action, the mismatch reason and the hours.
+    created_from: NominationInput,
 }
+
+type NominationInput = (Who, u8, Cust, Vec<(Eng, u128)>, Action, bool, bool);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Rec {
@@ -720,8 +727,9 @@ static COUNTED: LazyLock<Vec<((Eng, Cust), CountedKey)>> = LazyLock::new(|| {
 });
 
 impl Assoc {
-    fn draft(partner: u8, tenant: u8, mask: u8, at: DateTime<Utc>) -> Self {
+    fn draft(who: Who, partner: u8, tenant: u8, mask: u8, at: DateTime<Utc>) -> Self {
         Self {
+            created_from: (who, tenant, mask),
             partner,
             tenant,
             mask,
@@ -1121,19 +1129,13 @@ impl Model {
             return Err(refuse("association.invalid_form"));
         }
         match self.claims.get(&id) {
-            // A retried create: the same content (and no PoE yet) answers with what is stored.
-            Some(Rec::Assoc(old))
-                if old.partner == partner
-                    && old.tenant == tenant
-                    && old.mask == mask
-                    && old.poe == 0 =>
-            {
-                Ok(Vec::new())
-            }
+            // A retried create: the same input (who, form) answers with what is stored,
+            // whatever happened to the claim since.
+            Some(Rec::Assoc(old)) if old.created_from == (who, tenant, mask) => Ok(Vec::new()),
             Some(_) => Err(refuse("store.id_conflict")),
             None => self.commit(vec![(
                 id,
-                Rec::Assoc(Assoc::draft(partner, tenant, mask, at)),
+                Rec::Assoc(Assoc::draft(who, partner, tenant, mask, at)),
             )]),
         }
     }
@@ -1274,6 +1276,31 @@ impl Model {
         hours: bool,
         at: DateTime<Utc>,
     ) -> Result<Writes, Refusal> {
+        // A retried nomination: every claim stored from the same input answers with what is
+        // stored, before any check, so that a retry never counts against itself.
+        let input: NominationInput = (
+            who,
+            partner,
+            customer,
+            engagements.to_vec(),
+            action,
+            reason,
+            hours,
+        );
+        let stored: Vec<Option<&Rec>> = engagements
+            .iter()
+            .map(|(_, id)| self.claims.get(id))
+            .collect();
+        if stored.iter().any(Option::is_some) {
+            let same = stored
+                .iter()
+                .all(|rec| matches!(rec, Some(Rec::Act(a)) if a.created_from == input));
+            return if same {
+                Ok(Vec::new())
+            } else {
+                Err(refuse("store.id_conflict"))
+            };
+        }
         let unique = engagements.iter().enumerate().all(|(i, (e, id))| {
             engagements
                 .iter()
@@ -1308,11 +1335,9 @@ impl Model {
                         created: at,
                         consented: None,
                         last: at,
+                        created_from: input.clone(),
                     }),
                 )),
-                // A retried create: the same content answers with what is stored.
-                Some(Rec::Act(old))
-                    if old.partner == partner && old.customer == customer && old.eng == *eng => {}
                 Some(_) => return Err(refuse("store.id_conflict")),
             }
         }

@@ -13,6 +13,7 @@ use crate::claim::InvalidClaim;
 use crate::eligibility::Facts;
 use crate::id::{ClaimId, CustomerId, PartnerId, TenantId};
 use crate::money::Usd;
+use crate::request::{self, Request, RequestId, Seen};
 use crate::text::Text;
 
 mod check;
@@ -52,6 +53,10 @@ pub struct ActivityHistoryEntry {
     pub to: ActivityState,
     /// A reason, reference or amount that came with the command.
     pub note: Option<Text>,
+    /// The request that made the entry: always for the creation (the digest of its input),
+    /// and for a command given a request ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
 }
 
 /// The evidence a claim's engagement requires besides the POE and the partner survey.
@@ -107,6 +112,8 @@ pub(crate) struct NewClaim {
     pub customer_contact: CustomerContact,
     pub company_contact: CompanyContact,
     pub mismatch_reason: Option<Text>,
+    /// What the creation records of its request.
+    pub request: Request,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,6 +268,7 @@ impl ActivityClaim {
                     from: None,
                     to: ActivityState::CustomerClaimed,
                     note: None,
+                    request: Some(new.request),
                 }],
             },
         };
@@ -282,8 +290,62 @@ impl ActivityClaim {
     ) -> Result<ActivityTransitioned, ActivityError> {
         let (plan, to) = self.decide(command, actor, now, catalog, facts)?;
         let mut claim = self.clone();
-        let events = claim.commit(plan, to, command.kind(), actor, now);
+        let events = claim.commit(plan, to, command.kind(), actor, now, None);
         Ok(ActivityTransitioned { claim, events })
+    }
+
+    /// The record of `command` by `actor` under request `id`, as its history entry keeps it.
+    #[must_use]
+    pub fn command_request(id: RequestId, command: &ActivityCommand, actor: &Actor) -> Request {
+        Request::new(Some(id), &(command, actor))
+    }
+
+    /// Whether the history already has an entry made under `request`'s ID: `Some(true)` for
+    /// a retry of the same command, `Some(false)` for the ID reused for another, `None` if
+    /// it is new.
+    #[must_use]
+    pub fn has_seen(&self, request: &Request) -> Option<bool> {
+        match request::seen(
+            self.data.history.iter().filter_map(|e| e.request.as_ref()),
+            request,
+        ) {
+            Seen::New => None,
+            Seen::Same => Some(true),
+            Seen::Reused => Some(false),
+        }
+    }
+
+    /// The pure transition of [`transition`](Self::transition), recording `request` (see
+    /// [`command_request`](Self::command_request)) in the new history entry.
+    ///
+    /// # Errors
+    ///
+    /// As [`transition`](Self::transition), and [`ActivityError::RequestSeen`] if the history
+    /// already has an entry of that request ID.
+    pub fn transition_requested(
+        &self,
+        command: &ActivityCommand,
+        request: Request,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        catalog: &Catalog,
+        facts: &dyn Facts,
+    ) -> Result<ActivityTransitioned, ActivityError> {
+        if self.has_seen(&request).is_some() {
+            return Err(ActivityError::RequestSeen {
+                claim: self.data.id,
+            });
+        }
+        let (plan, to) = self.decide(command, actor, now, catalog, facts)?;
+        let mut claim = self.clone();
+        let events = claim.commit(plan, to, command.kind(), actor, now, Some(request));
+        Ok(ActivityTransitioned { claim, events })
+    }
+
+    /// The request the claim's creation recorded.
+    #[must_use]
+    pub fn creation_request(&self) -> Option<&Request> {
+        self.data.history.first()?.request.as_ref()
     }
 
     /// Applies a command in place, returning its events. Every check happens before any
@@ -313,7 +375,7 @@ impl ActivityClaim {
         facts: &dyn Facts,
     ) -> Result<Vec<ActivityEvent>, ActivityError> {
         let (plan, to) = self.decide(command, actor, now, catalog, facts)?;
-        Ok(self.commit(plan, to, command.kind(), actor, now))
+        Ok(self.commit(plan, to, command.kind(), actor, now, None))
     }
 
     fn decide(
@@ -537,6 +599,7 @@ impl ActivityClaim {
         command: ActivityCommandKind,
         actor: &Actor,
         now: DateTime<Utc>,
+        request: Option<Request>,
     ) -> Vec<ActivityEvent> {
         let d = &mut self.data;
         let from = d.state;
@@ -584,6 +647,7 @@ impl ActivityClaim {
             from: Some(from),
             to,
             note: plan.note,
+            request,
         });
         let mut events = plan.events;
         events.push(ActivityEvent::Transitioned {

@@ -14,6 +14,12 @@ use crate::money::MoneyError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ActivityError {
+    /// The history already has an entry of the request's ID.
+    #[error("claim {claim} already has an entry of this request id")]
+    RequestSeen {
+        /// The claim.
+        claim: ClaimId,
+    },
     /// No such claim for this partner; another partner's claim looks exactly the same.
     #[error("claim {claim} not found")]
     NotFound {
@@ -130,6 +136,7 @@ impl ActivityError {
     pub const fn code(&self) -> &'static str {
         match self {
             Self::NotFound { .. } => "activity.not_found",
+            Self::RequestSeen { .. } => "activity.request_seen",
             Self::Forbidden { .. } => "activity.forbidden",
             Self::InvalidState { .. } => "activity.invalid_state",
             Self::DeadlinePassed { .. } => "activity.deadline_passed",

@@ -1,5 +1,6 @@
 //! The two ways a claim is born: "add customer" and "claim customer".
 
+use crate::request::{Request, RequestId};
 use chrono::{DateTime, Utc};
 
 use super::claim::{ActivityClaim, ActivityTransitioned, NewClaim, Origin, VariablePay};
@@ -15,7 +16,7 @@ use crate::money::Usd;
 use crate::text::Text;
 
 /// What a partner enters in the add-customer or claim-customer flow (domain.md section 4.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Nomination {
     /// The claim name.
     pub name: Text,
@@ -87,9 +88,10 @@ pub fn add_customer(
     facts: &dyn Facts,
     partner_claims: &[ActivityClaim],
 ) -> Result<Vec<ActivityTransitioned>, ActivityError> {
-    create(
+    nominate(
         nomination,
         Action::Add,
+        None,
         actor,
         now,
         catalog,
@@ -113,9 +115,57 @@ pub fn claim_customer(
     facts: &dyn Facts,
     partner_claims: &[ActivityClaim],
 ) -> Result<Vec<ActivityTransitioned>, ActivityError> {
-    create(
+    nominate(
         nomination,
         Action::Claim,
+        None,
+        actor,
+        now,
+        catalog,
+        facts,
+        partner_claims,
+    )
+}
+
+/// What the claims of a nomination record of their creation: a digest of the nomination, the
+/// action, the actor and the program year, with the caller's request ID if any. A retried
+/// nomination is the same nomination when this is the same.
+#[must_use]
+pub fn nomination_input(
+    request: Option<RequestId>,
+    nomination: &Nomination,
+    action: Action,
+    actor: &Actor,
+    catalog: &Catalog,
+) -> Request {
+    Request::new(
+        request,
+        &(nomination, action, actor, catalog.program_year()),
+    )
+}
+
+/// [`add_customer`] or [`claim_customer`], as `action` says, recording the caller's request
+/// ID in each new claim's creation entry.
+///
+/// # Errors
+///
+/// As [`add_customer`] and [`claim_customer`].
+#[allow(clippy::too_many_arguments)]
+pub fn nominate(
+    nomination: &Nomination,
+    action: Action,
+    request: Option<RequestId>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    catalog: &Catalog,
+    facts: &dyn Facts,
+    partner_claims: &[ActivityClaim],
+) -> Result<Vec<ActivityTransitioned>, ActivityError> {
+    let input = nomination_input(request, nomination, action, actor, catalog);
+    create(
+        nomination,
+        action,
+        &input,
         actor,
         now,
         catalog,
@@ -151,9 +201,11 @@ pub fn partner_view(
     (open, relationship)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn create(
     nomination: &Nomination,
     action: Action,
+    input: &Request,
     actor: &Actor,
     now: DateTime<Utc>,
     catalog: &Catalog,
@@ -247,6 +299,7 @@ fn create(
             customer_contact: nomination.customer_contact.clone(),
             company_contact: nomination.company_contact.clone(),
             mismatch_reason,
+            request: input.clone(),
         };
         created.push(ActivityClaim::create(new, actor, now, catalog, facts));
     }

@@ -68,7 +68,10 @@ pub use claim::{
 };
 pub use command::{ActivityCommand, ActivityEdit, ActivityEvent, Evidence, EvidenceKind};
 pub use error::ActivityError;
-pub use flow::{Nomination, add_customer, claim_customer, partner_view, review_payout};
+pub use flow::{
+    Nomination, add_customer, claim_customer, nominate, nomination_input, partner_view,
+    review_payout,
+};
 pub use state::{
     ACTIVITY_TRANSITIONS, ActivityCommandKind, ActivityIssuer, ActivityState, ActivityTransition,
     Condition, activity_issuer_of, activity_transition,

@@ -15,6 +15,7 @@ use crate::actor::{Actor, ActorKind};
 use crate::catalog::{Catalog, ProgramYear};
 use crate::claim::InvalidClaim;
 use crate::id::{ClaimId, CustomerId};
+use crate::request::{self, Request, RequestId, Seen};
 use crate::text::Text;
 
 mod check;
@@ -37,6 +38,10 @@ pub struct HistoryEntry {
     pub changed: FieldSet,
     /// A reason or a reference that came with the command.
     pub note: Option<Text>,
+    /// The request that made the entry: always for the creation (the digest of its input),
+    /// and for a command given a request ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
 }
 
 /// A rejection and its dispute window.
@@ -192,6 +197,35 @@ impl AssociationClaim {
         now: DateTime<Utc>,
         catalog: &Catalog,
     ) -> Result<Transitioned, AssociationError> {
+        Self::create_requested(id, None, form, actor, now, catalog)
+    }
+
+    /// The input a creation records the digest of: the form, the actor and the program year.
+    /// A retried create is the same create when this is the same.
+    #[must_use]
+    pub fn creation_input(
+        request: Option<RequestId>,
+        form: &AssociationForm,
+        actor: &Actor,
+        catalog: &Catalog,
+    ) -> Request {
+        Request::new(request, &(form, actor, catalog.program_year()))
+    }
+
+    /// Creates a draft as [`create`](Self::create) does, recording the caller's request ID
+    /// in the creation's history entry.
+    ///
+    /// # Errors
+    ///
+    /// As [`create`](Self::create).
+    pub fn create_requested(
+        id: ClaimId,
+        request: Option<RequestId>,
+        form: &AssociationForm,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        catalog: &Catalog,
+    ) -> Result<Transitioned, AssociationError> {
         let Some(partner) = actor
             .partner_id()
             .filter(|_| actor.kind() == ActorKind::IncentivesAdmin)
@@ -210,6 +244,7 @@ impl AssociationClaim {
             to: AssociationState::Draft,
             changed: FieldSet::EMPTY,
             note: None,
+            request: Some(Self::creation_input(request, form, actor, catalog)),
         }];
         let claim = Self {
             data: Data {
@@ -250,7 +285,55 @@ impl AssociationClaim {
         // Decide on the borrowed claim; clone only once the command is accepted.
         let (plan, to) = self.decide(command, actor, now, catalog)?;
         let mut claim = self.clone();
-        let events = claim.commit(plan, to, command.kind(), actor, now);
+        let events = claim.commit(plan, to, command.kind(), actor, now, None);
+        Ok(Transitioned { claim, events })
+    }
+
+    /// The record of `command` by `actor` under request `id`, as its history entry keeps it.
+    #[must_use]
+    pub fn command_request(id: RequestId, command: &AssociationCommand, actor: &Actor) -> Request {
+        Request::new(Some(id), &(command, actor))
+    }
+
+    /// Whether the history already has an entry made under `request`'s ID: a retry of the
+    /// same command (the same input), or a reuse of the ID for another. A request without an
+    /// ID is always new.
+    #[must_use]
+    pub fn has_seen(&self, request: &Request) -> Option<bool> {
+        match request::seen(
+            self.data.history.iter().filter_map(|e| e.request.as_ref()),
+            request,
+        ) {
+            Seen::New => None,
+            Seen::Same => Some(true),
+            Seen::Reused => Some(false),
+        }
+    }
+
+    /// The pure transition of [`transition`](Self::transition), recording `request` (see
+    /// [`command_request`](Self::command_request)) in the new history entry.
+    ///
+    /// # Errors
+    ///
+    /// As [`transition`](Self::transition), and [`AssociationError::RequestSeen`] if the
+    /// history already has an entry of that request ID (a caller that retries checks
+    /// [`has_seen`](Self::has_seen) first and answers with the stored claim).
+    pub fn transition_requested(
+        &self,
+        command: &AssociationCommand,
+        request: Request,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        catalog: &Catalog,
+    ) -> Result<Transitioned, AssociationError> {
+        if self.has_seen(&request).is_some() {
+            return Err(AssociationError::RequestSeen {
+                claim: self.data.id,
+            });
+        }
+        let (plan, to) = self.decide(command, actor, now, catalog)?;
+        let mut claim = self.clone();
+        let events = claim.commit(plan, to, command.kind(), actor, now, Some(request));
         Ok(Transitioned { claim, events })
     }
 
@@ -281,7 +364,7 @@ impl AssociationClaim {
         catalog: &Catalog,
     ) -> Result<Vec<AssociationEvent>, AssociationError> {
         let (plan, to) = self.decide(command, actor, now, catalog)?;
-        Ok(self.commit(plan, to, command.kind(), actor, now))
+        Ok(self.commit(plan, to, command.kind(), actor, now, None))
     }
 
     /// Every check of a command, in order, and the changes it will make; changes nothing.
@@ -540,6 +623,7 @@ impl AssociationClaim {
         command: CommandKind,
         actor: &Actor,
         now: DateTime<Utc>,
+        request: Option<Request>,
     ) -> Vec<AssociationEvent> {
         let d = &mut self.data;
         let from = d.state;
@@ -588,6 +672,7 @@ impl AssociationClaim {
             to,
             changed: plan.changed,
             note: plan.note,
+            request,
         });
         events
     }
@@ -725,6 +810,12 @@ impl AssociationClaim {
     #[must_use]
     pub fn history(&self) -> &[HistoryEntry] {
         &self.data.history
+    }
+
+    /// The request the claim's creation recorded.
+    #[must_use]
+    pub fn creation_request(&self) -> Option<&Request> {
+        self.data.history.first()?.request.as_ref()
     }
 
     /// When the draft was created.

@@ -28,6 +28,12 @@ pub enum AssociationError {
         /// Who tried.
         actor: ActorKind,
     },
+    /// The history already has an entry of the request's ID.
+    #[error("claim {claim} already has an entry of this request id")]
+    RequestSeen {
+        /// The claim.
+        claim: ClaimId,
+    },
     /// A resubmit would move the claim to a partner location the user may not act for.
     #[error("the user may not act for partner location {partner}, so may not move the claim to it")]
     ForbiddenLocation {
@@ -111,6 +117,7 @@ impl AssociationError {
             Self::NotFound { .. } => "association.not_found",
             Self::Forbidden { .. } => "association.forbidden",
             Self::ForbiddenLocation { .. } => "association.forbidden_location",
+            Self::RequestSeen { .. } => "association.request_seen",
             Self::InvalidState { .. } => "association.invalid_state",
             Self::Form(_) => "association.invalid_form",
             Self::PoeRequired => "association.poe_required",

@@ -116,7 +116,8 @@ pub use facts::{CustomerEligibility, Enrollment, Facts, InMemoryFacts};
 pub use reason::{Reason, Step};
 
 /// What the partner is doing with the customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     /// *Add customer*: nominate a customer the partner does not know from another engagement.
     Add,

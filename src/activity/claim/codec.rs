@@ -63,6 +63,7 @@ impl ActivityClaim {
             w.opt_code(entry.from, activity_state);
             w.u8(activity_state(entry.to));
             w.opt_text(entry.note.as_ref());
+            w.request(entry.request.as_ref());
         }
     }
 
@@ -117,6 +118,7 @@ impl ActivityClaim {
                 from,
                 to,
                 note: r.opt_text()?,
+                request: r.request()?,
             })
         })?;
         let data = Data {

@@ -67,6 +67,7 @@ impl AssociationClaim {
             w.u8(association_state(entry.to));
             w.u32(entry.changed.bits());
             w.opt_text(entry.note.as_ref());
+            w.request(entry.request.as_ref());
         }
     }
 
@@ -141,6 +142,7 @@ impl AssociationClaim {
                 to,
                 changed,
                 note: r.opt_text()?,
+                request: r.request()?,
             })
         })?;
         let data = Data {
