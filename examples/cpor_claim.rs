@@ -146,6 +146,7 @@ fn main() -> Result<()> {
         role: "build_intent_advisor".into(),
         workloads: vec!["dynamics_365_sales".into()],
         subscription: "6f9619ff-8b86-d011-b42d-00c04fc964ff".into(),
+        purchase_channel: "volume_licensing".into(),
         ..form
     };
     let mut claim = AssociationClaim::create(second, &biz_form, &admin, at(2, 9), &catalog)?.claim;

@@ -327,6 +327,7 @@ fn main() -> Result<()> {
         role: "build_intent_advisor".into(),
         workloads: vec!["dynamics_365_sales".into()],
         subscription: "6f9619ff-8b86-d011-b42d-00c04fc964ff".into(),
+        purchase_channel: "volume_licensing".into(),
         ..form
     };
     claims.create_association(third, &biz, &alex, day(42))?;

@@ -146,6 +146,33 @@ pub struct UsageGrant {
     pub unit: KeyUnit,
 }
 
+/// The workloads and subscriptions of `tenant` on which `partner` may see usage and sold-seat
+/// data at `now`, given claims (any claims: others are ignored): the keys of the partner's
+/// **official** associations with that tenant, and nothing else. Pending, ended and other
+/// partners' associations grant nothing. A pure function of the claims and `now`, sorted and
+/// without repeats.
+pub fn usage_scope<'a>(
+    claims: impl IntoIterator<Item = &'a Claim>,
+    partner: PartnerId,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> Vec<UsageGrant> {
+    let mut grants: Vec<UsageGrant> = claims
+        .into_iter()
+        .filter_map(Claim::as_association)
+        .filter(|claim| claim.content().partner == partner && claim.content().tenant == tenant)
+        .filter(|claim| matches!(claim.association(now), Association::Official { .. }))
+        .flat_map(AssociationClaim::held_keys)
+        .map(|key| UsageGrant {
+            engagement: key.engagement,
+            unit: key.unit,
+        })
+        .collect();
+    grants.sort();
+    grants.dedup();
+    grants
+}
+
 /// The claims service over a store `S`.
 ///
 /// ```
@@ -792,8 +819,8 @@ impl<S: Store> Claims<S> {
     }
 
     /// The workloads and subscriptions of `tenant` on which `partner` may see usage and
-    /// sold-seat data at `now`: those of its **official** associations, and nothing else
-    /// (domain.md section 7). Pending, ended and other partners' associations grant nothing.
+    /// sold-seat data at `now`: [`usage_scope`] over the partner's claims about the tenant,
+    /// read from the store.
     ///
     /// # Errors
     ///
@@ -804,24 +831,15 @@ impl<S: Store> Claims<S> {
         tenant: TenantId,
         now: DateTime<Utc>,
     ) -> Result<Vec<UsageGrant>, ServiceError> {
-        let mut grants: Vec<UsageGrant> = self
+        let stored = self
             .store
-            .by_customer(Scope::Partner(partner), &CustomerId::Tenant(tenant))?
-            .into_iter()
-            .filter_map(|s| match s.claim {
-                Claim::Association(claim) => Some(claim),
-                _ => None,
-            })
-            .filter(|claim| matches!(claim.association(now), Association::Official { .. }))
-            .flat_map(|claim| claim.held_keys())
-            .map(|key| UsageGrant {
-                engagement: key.engagement,
-                unit: key.unit,
-            })
-            .collect();
-        grants.sort();
-        grants.dedup();
-        Ok(grants)
+            .by_customer(Scope::Partner(partner), &CustomerId::Tenant(tenant))?;
+        Ok(usage_scope(
+            stored.iter().map(|s| &s.claim),
+            partner,
+            tenant,
+            now,
+        ))
     }
 
     /// Runs `attempt` until it does not hit a version conflict, at most `max_attempts` times.

@@ -208,6 +208,7 @@ fn a_role_of_the_other_solution_area_is_an_error() {
 
     let form = AssociationForm {
         role: "use_or_consume".into(),
+        purchase_channel: String::new(),
         ..bizapps_form()
     };
     assert_eq!(

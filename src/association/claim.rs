@@ -860,6 +860,29 @@ impl AssociationClaim {
         self.data.review().superseded_by
     }
 
+    /// When the review should be done at the latest (informational, like
+    /// [`review_start_due`](Self::review_start_due)): the catalog's review SLA (14 business
+    /// days in the built-in catalogs) from the last submission, while the claim is submitted
+    /// or under review. Nothing happens when it passes: it is not a timer.
+    #[must_use]
+    pub fn review_due(&self, catalog: &Catalog) -> Option<DateTime<Utc>> {
+        if !matches!(
+            self.data.state,
+            AssociationState::Submitted | AssociationState::UnderReview
+        ) {
+            return None;
+        }
+        let submitted = self
+            .data
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.to == AssociationState::Submitted)?;
+        catalog
+            .calendar()
+            .add_business_days_at(submitted.at, catalog.cpor_rules().review_sla_business_days)
+    }
+
     /// When review should start at the latest (informational SLA), for a submitted claim.
     #[must_use]
     pub fn review_start_due(&self, catalog: &Catalog) -> Option<DateTime<Utc>> {

@@ -57,6 +57,8 @@ pub enum Field {
     Comments,
     /// The PoE document references.
     Poe,
+    /// How the Business Applications products were bought.
+    PurchaseChannel,
 }
 
 impl Field {
@@ -83,6 +85,7 @@ impl Field {
             Self::IncentivePayments => "incentive_payments",
             Self::Comments => "comments",
             Self::Poe => "poe",
+            Self::PurchaseChannel => "purchase_channel",
         }
     }
 }
@@ -95,7 +98,7 @@ impl fmt::Display for Field {
 
 impl Field {
     /// Every field, in form order.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::Name,
         Self::Partner,
         Self::Tenant,
@@ -115,6 +118,7 @@ impl Field {
         Self::IncentivePayments,
         Self::Comments,
         Self::Poe,
+        Self::PurchaseChannel,
     ];
 
     const fn bit(self) -> u32 {
@@ -161,8 +165,9 @@ impl FieldSet {
 
     /// The set of the given bits, or `None` if a bit names no field.
     pub(crate) const fn from_bits(bits: u32) -> Option<Self> {
-        // Fields are numbered from 0 in declaration order, `Poe` last: every bit up to its.
-        let all = Field::Poe.bit().wrapping_mul(2).wrapping_sub(1);
+        // Fields are numbered from 0 in declaration order, `PurchaseChannel` last: every bit
+        // up to its.
+        let all = Field::PurchaseChannel.bit().wrapping_mul(2).wrapping_sub(1);
         if bits & !all == 0 {
             Some(Self(bits))
         } else {
@@ -199,6 +204,31 @@ impl<'de> Deserialize<'de> for FieldSet {
         Ok(Vec::<Field>::deserialize(deserializer)?
             .into_iter()
             .collect())
+    }
+}
+
+/// How a customer bought the Business Applications products a claim names. Partner roles
+/// of Business Applications apply only to products bought through Volume Licensing or
+/// Web-Direct; products bought through CSP are claimed through the partner's CSP (co-op)
+/// claim process instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PurchaseChannel {
+    /// A Volume Licensing agreement.
+    VolumeLicensing,
+    /// Bought online, Web-Direct.
+    WebDirect,
+}
+
+impl PurchaseChannel {
+    /// The snake-case name, as in JSON and in forms: `volume_licensing`, `web_direct`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::VolumeLicensing => "volume_licensing",
+            Self::WebDirect => "web_direct",
+        }
     }
 }
 
@@ -281,6 +311,9 @@ pub struct AssociationForm {
     pub incentive_payments: IncentivePayments,
     /// Optional comments.
     pub comments: String,
+    /// How the products were bought, for a Business Applications claim: `volume_licensing`
+    /// or `web_direct` (`csp` is refused: CSP purchases have their own claim process).
+    pub purchase_channel: String,
 }
 
 /// The fields a partner may change when answering an info request (domain.md section 5.3):
@@ -389,6 +422,10 @@ pub struct AssociationContent {
     pub incentive_payments: IncentivePayments,
     /// Optional comments.
     pub comments: Option<Text>,
+    /// How the products were bought: set exactly for a claim by subscription (Business
+    /// Applications).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_channel: Option<PurchaseChannel>,
 }
 
 impl AssociationContent {
@@ -417,6 +454,10 @@ impl AssociationContent {
         diff(
             subscription(&self.target) == subscription(&other.target),
             Field::Subscription,
+        );
+        diff(
+            self.purchase_channel == other.purchase_channel,
+            Field::PurchaseChannel,
         );
         let (a, b) = (&self.customer_contact, &other.customer_contact);
         diff(a.name == b.name, Field::CustomerContactName);
@@ -553,6 +594,18 @@ pub enum FormProblem {
         /// The engagement as typed, cut to 64 characters.
         value: String,
     },
+    /// Products bought through CSP: not a CPOR claim.
+    #[error(
+        "purchase_channel: products bought through csp are claimed through the partner's csp \
+         (co-op) claim process, not by a customer association claim"
+    )]
+    CspPurchase,
+    /// A purchase channel on a claim by workload, which has none.
+    #[error("purchase_channel {value:?} is not allowed on a workload claim")]
+    PurchaseChannelNotAllowed {
+        /// The channel given (cut to 64 characters).
+        value: String,
+    },
     /// An engagement that is not the role's.
     #[error("engagement {engagement:?} is not the engagement of role {role:?}")]
     EngagementRoleMismatch {
@@ -582,6 +635,8 @@ impl FormProblem {
             Self::CoOpProgram { .. } => "form.co_op_program",
             Self::NotAssociationEngagement { .. } => "form.not_association_engagement",
             Self::EngagementRoleMismatch { .. } => "form.engagement_role_mismatch",
+            Self::CspPurchase => "form.csp_purchase",
+            Self::PurchaseChannelNotAllowed { .. } => "form.purchase_channel_not_allowed",
         }
     }
 
@@ -598,6 +653,7 @@ impl FormProblem {
             Self::WorkloadAreaMismatch { .. } | Self::DuplicateWorkload { .. } => Field::Workloads,
             Self::SubscriptionRequired | Self::SubscriptionNotAllowed { .. } => Field::Subscription,
             Self::OptOutNotAllowed { .. } => Field::IncentivePayments,
+            Self::CspPurchase | Self::PurchaseChannelNotAllowed { .. } => Field::PurchaseChannel,
             Self::CoOpProgram { .. }
             | Self::NotAssociationEngagement { .. }
             | Self::EngagementRoleMismatch { .. } => Field::Engagement,
@@ -800,6 +856,7 @@ impl AssociationForm {
         let rules = engagement.and_then(Engagement::as_cpor);
 
         let workloads = check.workloads(catalog, area.as_ref(), &self.workloads);
+        let purchase_channel = self.purchase_channel(&mut check, rules.map(|r| r.unit));
         let target = match rules.map(|r| r.unit) {
             Some(AssociationUnit::Subscription) => {
                 let subscription = if self.subscription.is_empty() {
@@ -880,9 +937,48 @@ impl AssociationForm {
                 revenue: if needs_revenue { Some(revenue?) } else { None },
                 incentive_payments: self.incentive_payments,
                 comments,
+                purchase_channel,
             })
         })();
         check.finish(content)
+    }
+
+    /// The purchase channel: required on a claim by subscription (Volume Licensing or
+    /// Web-Direct; CSP has its own process), not allowed on a claim by workload.
+    fn purchase_channel(
+        &self,
+        check: &mut Checker,
+        unit: Option<AssociationUnit>,
+    ) -> Option<PurchaseChannel> {
+        let text = self.purchase_channel.trim();
+        match unit {
+            Some(AssociationUnit::Subscription) => match text {
+                "" => {
+                    check.push(FormProblem::Missing {
+                        field: Field::PurchaseChannel,
+                    });
+                    None
+                }
+                "volume_licensing" => Some(PurchaseChannel::VolumeLicensing),
+                "web_direct" => Some(PurchaseChannel::WebDirect),
+                other if other.eq_ignore_ascii_case("csp") => {
+                    check.push(FormProblem::CspPurchase);
+                    None
+                }
+                other => {
+                    check.push(FormProblem::Unknown {
+                        field: Field::PurchaseChannel,
+                        value: echo(other),
+                    });
+                    None
+                }
+            },
+            _ if !text.is_empty() => {
+                check.push(FormProblem::PurchaseChannelNotAllowed { value: echo(text) });
+                None
+            }
+            _ => None,
+        }
     }
 
     fn solution_area(&self, check: &mut Checker, catalog: &Catalog) -> Option<SolutionAreaId> {

@@ -68,8 +68,8 @@ pub use command::{
 pub use error::AssociationError;
 pub use form::{
     AssociationContent, AssociationForm, CompanyContact, CompanyContactForm, CustomerContact,
-    CustomerContactForm, Field, FieldSet, FormErrors, FormProblem, IncentivePayments, ResubmitForm,
-    RevenueDetails, RevenueForm, Target,
+    CustomerContactForm, Field, FieldSet, FormErrors, FormProblem, IncentivePayments,
+    PurchaseChannel, ResubmitForm, RevenueDetails, RevenueForm, Target,
 };
 pub use key::{AssociationKey, KeyUnit};
 pub use state::{

@@ -164,7 +164,7 @@ fn tables_are_inverse() {
         crate::association::FieldSet::from_bits(all.bits()),
         Some(all)
     );
-    assert_eq!(all.bits().count_ones(), 19);
+    assert_eq!(all.bits().count_ones(), 20);
     assert!(crate::association::FieldSet::from_bits(all.bits() + 1).is_none());
 }
 

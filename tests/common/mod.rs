@@ -131,6 +131,7 @@ pub fn bizapps_form() -> AssociationForm {
         role: "build_intent_advisor".into(),
         workloads: vec!["dynamics_365_sales".into(), "power_bi".into()],
         subscription: SUBSCRIPTION.into(),
+        purchase_channel: "volume_licensing".into(),
         ..mws_form()
     }
 }

@@ -464,6 +464,16 @@ fn content(d: &Data, catalog: &Catalog) -> Checked {
             c.engagement
         )
     })?;
+    ensure(
+        c.purchase_channel.is_some() == (rules.unit == AssociationUnit::Subscription),
+        I::Catalog,
+        || {
+            format!(
+                "the purchase channel does not fit engagement '{}'",
+                c.engagement
+            )
+        },
+    )?;
     for workload in c.target.workloads() {
         let known = catalog
             .workload(workload)

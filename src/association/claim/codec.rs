@@ -7,7 +7,7 @@
 //! to, changed fields (bits), note (optional).
 
 use super::{AssociationClaim, Data, Ending, HistoryEntry, Rejection, Review};
-use crate::association::form::{AssociationContent, FieldSet, RevenueDetails};
+use crate::association::form::{AssociationContent, FieldSet, PurchaseChannel, RevenueDetails};
 use crate::catalog::{ProgramYear, RoleId, SolutionAreaId};
 use crate::codec::{
     ActorsIn, ActorsOut, AssociationHead, CodecError, Decoded, Reader, Writer, association_state,
@@ -33,6 +33,11 @@ impl AssociationClaim {
             w.text(&r.isv_product);
         });
         w.u8(incentive_payments(c.incentive_payments));
+        w.u8(match c.purchase_channel {
+            None => 0,
+            Some(PurchaseChannel::VolumeLicensing) => 1,
+            Some(PurchaseChannel::WebDirect) => 2,
+        });
         w.opt_text(c.comments.as_ref());
         w.seq(&d.poe, Writer::text);
         w.time(d.created_at);
@@ -92,6 +97,13 @@ impl AssociationClaim {
             })
         })?;
         let incentive_payments = r.code(incentive_payments_of, "invalid incentive payments")?;
+        let at = r.offset();
+        let purchase_channel = match r.u8()? {
+            0 => None,
+            1 => Some(PurchaseChannel::VolumeLicensing),
+            2 => Some(PurchaseChannel::WebDirect),
+            _ => return Err(CodecError::new(at, "invalid purchase channel")),
+        };
         let comments = r.opt_text()?;
         let poe = r.seq(Reader::text)?;
         let created_at = r.time()?;
@@ -160,6 +172,7 @@ impl AssociationClaim {
                 company_contact,
                 revenue,
                 incentive_payments,
+                purchase_channel,
                 comments,
             },
             poe,

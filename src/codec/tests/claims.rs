@@ -273,6 +273,7 @@ fn forms(n: u8) -> AssociationForm {
             form.role = "influenced_revenue_recognition".into();
             form.workloads = vec!["dynamics_365_sales".into(), "power_bi".into()];
             form.subscription = "0b5f0e1c-2d3e-4f50-8a6b-7c8d9e0f1a2b".into();
+            form.purchase_channel = "web_direct".into();
             form.revenue = RevenueForm {
                 seller: "Adatum".into(),
                 customer: "Contoso".into(),
