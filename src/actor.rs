@@ -263,6 +263,7 @@ impl Locations {
 
     /// Whether the set holds `partner`.
     #[must_use]
+    #[inline]
     pub fn contains(&self, partner: PartnerId) -> bool {
         self.0.binary_search(&partner).is_ok()
     }
@@ -395,6 +396,7 @@ impl Actor {
 
     /// The strongest kind this actor acts as: Incentives admin before Incentives user.
     #[must_use]
+    #[inline]
     pub const fn kind(&self) -> ActorKind {
         match self {
             Self::Partner { roles, .. } if roles.contains(PartnerUserRole::IncentivesAdmin) => {
@@ -412,6 +414,7 @@ impl Actor {
 
     /// The partner location a partner user acts at.
     #[must_use]
+    #[inline]
     pub const fn partner_id(&self) -> Option<PartnerId> {
         match self {
             Self::Partner { partner, .. } => Some(*partner),
@@ -422,6 +425,7 @@ impl Actor {
     /// Whether this is a partner user entitled to act for `location`: the one it acts at, or
     /// one of its other locations. `false` for every other actor.
     #[must_use]
+    #[inline]
     pub fn acts_for(&self, location: PartnerId) -> bool {
         match self {
             Self::Partner { partner, also, .. } => *partner == location || also.contains(location),
@@ -431,6 +435,7 @@ impl Actor {
 
     /// The customer a customer actor speaks for.
     #[must_use]
+    #[inline]
     pub const fn customer_id(&self) -> Option<&CustomerId> {
         match self {
             Self::Customer { customer } => Some(customer),
@@ -443,6 +448,7 @@ impl Actor {
     /// a partner user entitled to `owner`, the customer that speaks for `customer` (or for
     /// `resolved`), and every reviewer and the timer.
     #[must_use]
+    #[inline]
     pub fn may_see(
         &self,
         owner: PartnerId,

@@ -9,7 +9,7 @@ use super::state::{ActivityCommandKind, ActivityState, activity_issuer_of, activ
 use crate::actor::{Actor, PartnerUserRole};
 use crate::association::{CompanyContact, CustomerContact};
 use crate::catalog::{Catalog, Engagement, EngagementId, MciDeadlines, MciEngagement, ProgramYear};
-use crate::claim::InvalidClaim;
+use crate::claim::{History, InvalidClaim};
 use crate::eligibility::Facts;
 use crate::id::{ClaimId, CustomerId, PartnerId, TenantId};
 use crate::money::Usd;
@@ -144,7 +144,7 @@ struct Data {
     evidence: Vec<Evidence>,
     referral_requested: bool,
     referral: Option<Text>,
-    history: Vec<ActivityHistoryEntry>,
+    history: History<ActivityHistoryEntry>,
 }
 
 /// An MCI partner-activity engagement claim (domain.md sections 4.2 and 6.2): one customer,
@@ -261,7 +261,7 @@ impl ActivityClaim {
                 evidence: Vec::new(),
                 referral_requested,
                 referral: None,
-                history: vec![ActivityHistoryEntry {
+                history: History(vec![ActivityHistoryEntry {
                     at: now,
                     actor: actor.clone(),
                     command: ActivityCommandKind::Create,
@@ -269,7 +269,7 @@ impl ActivityClaim {
                     to: ActivityState::CustomerClaimed,
                     note: None,
                     request: Some(new.request),
-                }],
+                }]),
             },
         };
         ActivityTransitioned { claim, events }
@@ -426,7 +426,9 @@ impl ActivityClaim {
         }
         let mci = self.rules(catalog)?;
         let mut plan = self.plan(command, now, mci, facts)?;
-        plan.deadlines = catalog.mci_deadlines(&d.engagement).copied();
+        plan.deadlines = catalog
+            .engagement_type(&mci.engagement_type)
+            .map(|t| t.deadlines);
         Ok((plan, transition.to))
     }
 

@@ -13,7 +13,7 @@ use super::key::{AssociationKey, KeyUnit};
 use super::state::{self, AssociationState, CommandKind};
 use crate::actor::{Actor, ActorKind};
 use crate::catalog::{Catalog, ProgramYear};
-use crate::claim::InvalidClaim;
+use crate::claim::{History, InvalidClaim};
 use crate::id::{ClaimId, CustomerId};
 use crate::request::{self, Request, RequestId, Seen};
 use crate::text::Text;
@@ -109,7 +109,7 @@ struct Data {
     /// claim never needs it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     review: Option<Box<Review>>,
-    history: Vec<HistoryEntry>,
+    history: History<HistoryEntry>,
 }
 
 /// The rarely set part of a claim's data.
@@ -258,7 +258,7 @@ impl AssociationClaim {
                 opt_out_until: None,
                 approved_at: None,
                 review: None,
-                history,
+                history: History(history),
             },
         };
         Ok(Transitioned {

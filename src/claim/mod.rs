@@ -215,3 +215,40 @@ impl Claim {
         }
     }
 }
+
+/// A claim's history: a vector whose clone keeps room for one more entry, so that a
+/// transition (which clones the claim, then appends its entry) copies the history once.
+#[derive(Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct History<T>(pub(crate) Vec<T>);
+
+impl<T: Clone> Clone for History<T> {
+    fn clone(&self) -> Self {
+        let mut entries = Vec::with_capacity(self.0.len().saturating_add(1));
+        entries.extend_from_slice(&self.0);
+        Self(entries)
+    }
+}
+
+impl<T> std::ops::Deref for History<T> {
+    type Target = Vec<T>;
+
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for History<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        &mut self.0
+    }
+}
+
+impl<'a, T> IntoIterator for &'a History<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}

@@ -10,6 +10,7 @@
 use super::{ActivityClaim, ActivityHistoryEntry, Data, VariablePay};
 use crate::activity::Evidence;
 use crate::catalog::ProgramYear;
+use crate::claim::History;
 use crate::codec::{
     ActivityHead, ActorsIn, ActorsOut, CodecError, Decoded, Reader, Writer, activity_command_kind,
     activity_command_kind_of, activity_state, activity_state_of, evidence_kind, evidence_kind_of,
@@ -146,7 +147,7 @@ impl ActivityClaim {
             evidence,
             referral_requested: flags & REFERRAL_REQUESTED != 0,
             referral,
-            history,
+            history: History(history),
         };
         Ok(Self { data })
     }

@@ -9,6 +9,7 @@
 use super::{AssociationClaim, Data, Ending, HistoryEntry, Rejection, Review};
 use crate::association::form::{AssociationContent, FieldSet, PurchaseChannel, RevenueDetails};
 use crate::catalog::{ProgramYear, RoleId, SolutionAreaId};
+use crate::claim::History;
 use crate::codec::{
     ActorsIn, ActorsOut, AssociationHead, CodecError, Decoded, Reader, Writer, association_state,
     association_state_of, command_kind, command_kind_of, end_reason, end_reason_of,
@@ -182,7 +183,7 @@ impl AssociationClaim {
             opt_out_until,
             approved_at,
             review,
-            history,
+            history: History(history),
         };
         Ok(Self { data })
     }
