@@ -90,6 +90,7 @@ pub use model::{
     AssociationUnit, CporEngagement, CporRules, Engagement, EngagementKind, EngagementType,
     Incentive, MciDeadlines, MciEngagement, PartnerRole, Payout, SolutionArea, Workload,
 };
+#[cfg(any(test, feature = "sqlite", feature = "testing"))]
 pub(crate) use registry::builtin_catalogs;
 pub use registry::{Catalogs, CatalogsError};
 pub use validate::{CatalogError, CatalogList, CatalogProblem};

@@ -40,6 +40,7 @@ pub struct Catalogs {
 }
 
 /// The built-in catalogs, built once per process, for code that needs them by reference.
+#[cfg(any(test, feature = "sqlite", feature = "testing"))]
 pub(crate) fn builtin_catalogs() -> &'static Catalogs {
     static BUILTIN: std::sync::OnceLock<Catalogs> = std::sync::OnceLock::new();
     BUILTIN.get_or_init(Catalogs::builtin)
