@@ -161,8 +161,29 @@ macro_rules! suite {
         ///     cpor::store_conformance_tests!(cpor::store::InMemoryStore::new);
         /// }
         /// ```
+        ///
+        /// Attributes before a `;` go on every generated test, for example to report the
+        /// suite as ignored, with its reason, when the database it needs is not there:
+        ///
+        /// ```ignore
+        /// mod on_postgres {
+        ///     cpor::store_conformance_tests!(
+        ///         #[cfg_attr(not(has_db), ignore = "no database to test against")];
+        ///         my_factory
+        ///     );
+        /// }
+        /// ```
         #[macro_export]
         macro_rules! store_conformance_tests {
+            ($d (#[$d attr:meta])+ ; $d factory:expr) => {
+                $(
+                    $d (#[$d attr])+
+                    #[test]
+                    fn $name() -> Result<(), $d crate::testing::Failure> {
+                        $d crate::testing::$name(&$d factory)
+                    }
+                )*
+            };
             ($d factory:expr) => {
                 $(
                     #[test]
