@@ -544,15 +544,19 @@ impl Model {
     fn step(&self, step: &Step) -> Result<Self, &'static str> {
         // Section 7: a claim of a location the user may not act for, or about another
         // customer, looks exactly like a missing one.
-        if matches!(step.who, Who::OtherAdmin | Who::Stranger) {
+        if step.who == Who::OtherAdmin {
+            return Err("activity.not_found");
+        }
+        // Whether the actor's kind may issue the command says nothing about the claim.
+        let kind = step.cmd.kind();
+        if !may_issue(step.who, kind) {
+            return Err("activity.forbidden");
+        }
+        if step.who == Who::Stranger {
             return Err("activity.not_found");
         }
         if step.other_year {
             return Err("activity.catalog_mismatch");
-        }
-        let kind = step.cmd.kind();
-        if !may_issue(step.who, kind) {
-            return Err("activity.forbidden");
         }
         let Some(to) = next_state(self.state, kind, self.disputed) else {
             return Err("activity.invalid_state");

@@ -353,10 +353,12 @@ impl ActivityClaim {
     ///
     /// # Errors
     ///
-    /// - [`ActivityError::NotFound`] for a partner user of another location, before anything
-    ///   else, so that nothing about another partner's claim shows;
+    /// - [`ActivityError::NotFound`] for a partner user of a location it may not act for,
+    ///   before anything else, so that nothing about another partner's claim shows;
+    /// - [`ActivityError::Forbidden`] if the actor's kind may not issue the command (which
+    ///   says nothing about the claim);
+    /// - [`ActivityError::NotFound`] for a customer the claim is not about;
     /// - [`ActivityError::CatalogMismatch`] if `catalog` is not of the claim's program year;
-    /// - [`ActivityError::Forbidden`] if the actor may not issue the command (section 7);
     /// - [`ActivityError::InvalidState`] if the transition table has no such transition;
     /// - [`ActivityError::TimeWentBack`] if `now` is before the last history entry;
     /// - [`ActivityError::DeadlinePassed`] for any command but `expire` once the claim's
@@ -389,7 +391,19 @@ impl ActivityClaim {
         let d = &self.data;
         let kind = command.kind();
         // Isolation first: a claim of a location the user may not act for, or about another
-        // customer, must look exactly like a missing one.
+        // customer, must look exactly like a missing one, so nothing about it (not even its
+        // program year) shows before these checks. Whether the actor's kind may issue the
+        // command at all says nothing about the claim, so it comes before the customer's
+        // check, which a customer's refused partner command then skips.
+        if actor.partner_id().is_some() && !actor.acts_for(d.partner) {
+            return Err(ActivityError::NotFound { claim: d.id });
+        }
+        if !activity_issuer_of(kind).admits(actor.kind()) {
+            return Err(ActivityError::Forbidden {
+                command: kind,
+                actor: actor.kind(),
+            });
+        }
         if !actor.may_see(d.partner, &d.customer, d.resolved_tenant) {
             return Err(ActivityError::NotFound { claim: d.id });
         }
@@ -397,12 +411,6 @@ impl ActivityClaim {
             return Err(ActivityError::CatalogMismatch {
                 claim: d.program_year,
                 catalog: catalog.program_year(),
-            });
-        }
-        if !activity_issuer_of(kind).admits(actor.kind()) {
-            return Err(ActivityError::Forbidden {
-                command: kind,
-                actor: actor.kind(),
             });
         }
         let Some(transition) = activity_transition(d.state, kind, d.disputed_at.is_some()) else {
