@@ -1244,13 +1244,18 @@ impl Model {
         next.last = at;
         let mut writes = vec![(id, Rec::Assoc(next))];
         // An arbitration outcome ends the holder's association in the same commit. The holder
-        // is read on Microsoft's side, and must be an approved association claim.
+        // is read on Microsoft's side, and must hold a key the approved claim needs.
         if let ACmd::Approve(Some(holder)) = cmd {
             let Some(Rec::Assoc(held)) = self.claims.get(holder) else {
                 return Err(refuse("service.not_found"));
             };
-            if held.state != AssociationState::Approved {
-                return Err(refuse("association.invalid_state"));
+            // The holder must hold a key the approved claim needs: approved, on the same
+            // tenant, with a workload in common.
+            if held.state != AssociationState::Approved
+                || held.tenant != a.tenant
+                || held.mask & a.mask == 0
+            {
+                return Err(refuse("service.not_a_holder"));
             }
             if at < held.last {
                 return Err(refuse("association.time_went_back"));
