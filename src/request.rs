@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::claim::invalid::excerpt;
+use crate::claim::invalid::{Checked, Invariant, ensure, excerpt};
 
 /// A caller-chosen request ID: 1 to 128 characters of ASCII letters, digits and `-`, `_`,
 /// `.`, `:`.
@@ -149,4 +149,22 @@ pub(crate) fn seen<'a>(recorded: impl Iterator<Item = &'a Request>, request: &Re
         }
     }
     Seen::New
+}
+
+/// The history's record of requests is sound: the creation records its request (the digest
+/// of its input), and each request ID names one entry, so a retry finds the one it made.
+pub(crate) fn requests<'a>(
+    creation: Option<&Request>,
+    entries: impl Iterator<Item = Option<&'a Request>>,
+) -> Checked {
+    ensure(creation.is_some(), Invariant::History, || {
+        "the creation does not record its request".into()
+    })?;
+    let mut ids: Vec<&RequestId> = entries.filter_map(|r| r?.id.as_ref()).collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    ensure(ids.len() == count, Invariant::History, || {
+        "two history entries name one request id".into()
+    })
 }

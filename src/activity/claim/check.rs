@@ -15,7 +15,7 @@ use crate::actor::ActorKind;
 use crate::catalog::{Catalog, Engagement};
 use crate::claim::invalid::{Broken, Checked, Invariant as I, ensure};
 use crate::id::CustomerId;
-use crate::request::RequestId;
+use crate::request::requests;
 
 /// Every invariant that needs no catalog, in the order the errors report them.
 pub(super) fn structure(d: &Data) -> Checked {
@@ -43,21 +43,10 @@ fn walk(d: &Data) -> Checked {
     ensure(first.at == d.created_at, I::Times, || {
         "the creation time is not the first entry's".into()
     })?;
-    ensure(first.request.is_some(), I::History, || {
-        "the creation does not record its request".into()
-    })?;
-    // Each request ID names one entry: a retry finds the one it made.
-    let mut ids: Vec<&RequestId> = d
-        .history
-        .iter()
-        .filter_map(|e| e.request.as_ref()?.id.as_ref())
-        .collect();
-    let count = ids.len();
-    ids.sort_unstable();
-    ids.dedup();
-    ensure(ids.len() == count, I::History, || {
-        "two history entries name one request id".into()
-    })?;
+    requests(
+        first.request.as_ref(),
+        d.history.iter().map(|e| e.request.as_ref()),
+    )?;
     let mut at = first.at;
     let mut current = first.to;
     let mut disputed = false;
