@@ -259,6 +259,25 @@ pub enum StoreError {
         /// What is wrong, in a few lowercase words.
         what: String,
     },
+    /// The back end could not be reached: a connection was refused or lost. Nothing was
+    /// written if the store could tell; a write may be retried (with a request ID, so that a
+    /// retry of a write that did land is recognised).
+    #[error("storage back end unavailable: {source}")]
+    Unavailable {
+        /// The back end's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A statement, a lock wait or a pool checkout took longer than its configured timeout.
+    /// Nothing was written.
+    #[error("storage back end timed out ({what}): {source}")]
+    Timeout {
+        /// What timed out, in a few lowercase words (`statement`, `lock`, `pool checkout`).
+        what: &'static str,
+        /// The back end's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The back end failed.
     #[error("storage back end failed: {source}")]
     Backend {
@@ -281,6 +300,8 @@ impl StoreError {
             Self::DuplicateWrite { .. } => "store.duplicate_write",
             Self::Invalid(_) => "store.invalid_claim",
             Self::Corrupt { .. } => "store.corrupt",
+            Self::Unavailable { .. } => "store.unavailable",
+            Self::Timeout { .. } => "store.timeout",
             Self::Backend { .. } => "store.backend",
         }
     }
@@ -368,7 +389,8 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] if the back end fails; then nothing of the batch is written
+    /// [`StoreError::Backend`], [`StoreError::Unavailable`] or [`StoreError::Timeout`] if
+    /// the back end fails; then nothing of the batch is written
     /// (but see the default body above). Refusals of single claims (including
     /// [`StoreError::Invalid`]) are not errors: they are in the [`ImportReport`].
     fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
@@ -376,7 +398,11 @@ pub trait Store: Send + Sync {
         for claim in claims {
             let id = claim.id();
             match self.commit(vec![Write::create(claim)]) {
-                Err(error @ StoreError::Backend { .. }) => return Err(error),
+                Err(
+                    error @ (StoreError::Backend { .. }
+                    | StoreError::Unavailable { .. }
+                    | StoreError::Timeout { .. }),
+                ) => return Err(error),
                 Err(refusal) => report.outcomes.push((id, Err(refusal))),
                 Ok(versions) => {
                     let version = versions.first().copied().unwrap_or(Version::FIRST);

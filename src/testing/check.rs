@@ -213,6 +213,8 @@ pub(crate) fn describe_error(error: &StoreError) -> String {
         StoreError::Corrupt { claim, what } => {
             format!("Corrupt {{ claim: {claim:?}, what: {what} }}")
         }
+        StoreError::Unavailable { source } => format!("Unavailable({source})"),
+        StoreError::Timeout { what, source } => format!("Timeout({what}: {source})"),
         StoreError::Backend { source } => format!("Backend({source})"),
     }
 }
