@@ -228,7 +228,10 @@ fn walkthrough(path: &Path) -> Result<()> {
             workshop_stored.version
         );
     }
-    let imported_claims = claims.store().by_partner(northwind)?;
+    let imported_claims = claims.store().by_partner(
+        northwind,
+        cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+    )?;
     println!(
         "  Northwind's claims, by partner: {} ({})",
         imported_claims.len(),

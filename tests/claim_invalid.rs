@@ -429,7 +429,10 @@ fn a_sqlite_row_moved_to_another_partner_is_never_returned() {
     assert_eq!(err.code(), "store.corrupt", "{err}");
     assert!(
         store
-            .by_partner(cpor::PartnerId::new(7_700_001).unwrap())
+            .by_partner(
+                cpor::PartnerId::new(7_700_001).unwrap(),
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+            )
             .is_err()
     );
     let a = Scope::Partner(claim.partner());

@@ -18,8 +18,8 @@ use cpor::activity::{ActivityClaim, Nomination, add_customer};
 use cpor::catalog::EngagementId;
 use cpor::eligibility::InMemoryFacts;
 use cpor::store::{
-    Claim, CountedKey, ImportReport, PgStore, Scope, Store, StoreError, Stored, UniqueKey, Version,
-    Write,
+    Claim, CountedKey, ImportReport, Page, PageRequest, PgStore, Scope, Store, StoreError, Stored,
+    UniqueKey, Version, Write,
 };
 use cpor::{ClaimId, CustomerId, PartnerId, Tpid};
 
@@ -154,27 +154,33 @@ macro_rules! forward {
                 $get.import(claims)
             }
 
-            fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
+            fn by_partner(
+                &self,
+                partner: PartnerId,
+                page: PageRequest,
+            ) -> Result<Page<Stored>, StoreError> {
                 let $s = self;
-                $get.by_partner(partner)
+                $get.by_partner(partner, page)
             }
 
             fn by_partner_engagement(
                 &self,
                 partner: PartnerId,
                 engagement: &EngagementId,
-            ) -> Result<Vec<Stored>, StoreError> {
+                page: PageRequest,
+            ) -> Result<Page<Stored>, StoreError> {
                 let $s = self;
-                $get.by_partner_engagement(partner, engagement)
+                $get.by_partner_engagement(partner, engagement, page)
             }
 
             fn by_customer(
                 &self,
                 scope: Scope,
                 customer: &CustomerId,
-            ) -> Result<Vec<Stored>, StoreError> {
+                page: PageRequest,
+            ) -> Result<Page<Stored>, StoreError> {
                 let $s = self;
-                $get.by_customer(scope, customer)
+                $get.by_customer(scope, customer, page)
             }
 
             fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
@@ -187,9 +193,13 @@ macro_rules! forward {
                 $get.count(key)
             }
 
-            fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
+            fn due(
+                &self,
+                now: DateTime<Utc>,
+                page: PageRequest,
+            ) -> Result<Page<ClaimId>, StoreError> {
                 let $s = self;
-                $get.due(now)
+                $get.due(now, page)
             }
         }
     };
@@ -340,6 +350,7 @@ fn two_instances_share_a_cap_under_races() {
             .by_customer(
                 Scope::Microsoft,
                 &CustomerId::Tpid(Tpid::new(tpid).unwrap()),
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
             )
             .unwrap();
         assert_eq!(stored.len(), 2, "round {round}");
@@ -395,7 +406,16 @@ fn one_connection_serves_many_threads() {
                     let loaded = store.load(Scope::Partner(partner), claim.id()).unwrap();
                     assert_eq!(loaded.unwrap().version, Version::FIRST);
                 }
-                assert_eq!(store.by_partner(partner).unwrap().len(), CLAIMS);
+                assert_eq!(
+                    store
+                        .by_partner(
+                            partner,
+                            cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+                        )
+                        .unwrap()
+                        .len(),
+                    CLAIMS
+                );
             });
         }
     });
@@ -477,7 +497,10 @@ fn a_reconnected_store_keeps_its_claims_and_keys() {
     };
     cpor::testing::counted_limit_of_two(&factory).unwrap();
     let claims = first
-        .by_partner(PartnerId::new(4_512_345).unwrap())
+        .by_partner(
+            PartnerId::new(4_512_345).unwrap(),
+            cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+        )
         .unwrap();
     assert!(!claims.is_empty());
     drop(factory);
@@ -487,7 +510,10 @@ fn a_reconnected_store_keeps_its_claims_and_keys() {
     let again = schema.store();
     assert_eq!(
         again
-            .by_partner(PartnerId::new(4_512_345).unwrap())
+            .by_partner(
+                PartnerId::new(4_512_345).unwrap(),
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+            )
             .unwrap(),
         claims
     );
@@ -547,7 +573,10 @@ fn a_bad_schema_name_is_refused() {
     let store = schema.store();
     assert!(
         store
-            .by_partner(PartnerId::new(4_512_345).unwrap())
+            .by_partner(
+                PartnerId::new(4_512_345).unwrap(),
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+            )
             .unwrap()
             .is_empty()
     );
@@ -572,8 +601,26 @@ fn an_unreachable_server_is_a_backend_error() {
 fn due_at_the_ends_of_time() {
     let _ = url_or_skip!("due_at_the_ends_of_time");
     let store = fresh();
-    assert_eq!(store.due(DateTime::<Utc>::MIN_UTC).unwrap(), []);
-    assert_eq!(store.due(DateTime::<Utc>::MAX_UTC).unwrap(), []);
+    assert_eq!(
+        store
+            .due(
+                DateTime::<Utc>::MIN_UTC,
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+            )
+            .unwrap()
+            .items,
+        []
+    );
+    assert_eq!(
+        store
+            .due(
+                DateTime::<Utc>::MAX_UTC,
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+            )
+            .unwrap()
+            .items,
+        []
+    );
 }
 
 #[test]
@@ -588,8 +635,26 @@ fn deadlines_compare_to_the_nanosecond() {
     let deadline = Claim::from(claim.clone()).next_deadline().unwrap();
     store.commit(vec![Write::create(claim.clone())]).unwrap();
     let just_before = deadline - chrono::Duration::nanoseconds(1);
-    assert_eq!(store.due(just_before).unwrap(), []);
-    assert_eq!(store.due(deadline).unwrap(), [claim.id()]);
+    assert_eq!(
+        store
+            .due(
+                just_before,
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+            )
+            .unwrap()
+            .items,
+        []
+    );
+    assert_eq!(
+        store
+            .due(
+                deadline,
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+            )
+            .unwrap()
+            .items,
+        [claim.id()]
+    );
 }
 
 /// A body edited in the table (an approved claim moved to another partner in its JSON) is

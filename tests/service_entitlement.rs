@@ -497,7 +497,10 @@ fn the_usage_scope_is_a_pure_function_of_claims_and_now() {
     let later = t0() + Duration::days(30);
     let stored: Vec<Claim> = claims
         .store()
-        .by_partner(partner())
+        .by_partner(
+            partner(),
+            cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+        )
         .unwrap()
         .into_iter()
         .map(|s| s.claim)

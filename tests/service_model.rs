@@ -2017,7 +2017,10 @@ fn snapshot(store: &InMemoryStore, max_id: u128) -> Snapshot {
         listed: (0..3)
             .map(|p| {
                 store
-                    .by_partner(pid(p))
+                    .by_partner(
+                        pid(p),
+                        cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+                    )
                     .unwrap()
                     .into_iter()
                     .map(|s| s.claim.id())
@@ -2029,7 +2032,13 @@ fn snapshot(store: &InMemoryStore, max_id: u128) -> Snapshot {
             .iter()
             .map(|(_, k)| store.count(k).unwrap())
             .collect(),
-        due: store.due(DateTime::<Utc>::MAX_UTC).unwrap(),
+        due: store
+            .due(
+                DateTime::<Utc>::MAX_UTC,
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+            )
+            .unwrap()
+            .items,
     }
 }
 
@@ -2173,7 +2182,13 @@ impl StateMachineTest for ServiceTest {
         // Every stored claim, partner by partner. 3. A partner lists only its own claims.
         let mut all: BTreeMap<u128, Stored> = BTreeMap::new();
         for p in 0..3 {
-            for stored in store.by_partner(pid(p)).unwrap() {
+            for stored in store
+                .by_partner(
+                    pid(p),
+                    cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+                )
+                .unwrap()
+            {
                 assert_eq!(
                     stored.claim.partner(),
                     pid(p),
@@ -2183,14 +2198,25 @@ impl StateMachineTest for ServiceTest {
                 assert!(all.insert(n, stored).is_none(), "claim {n} listed twice");
             }
             for engagement in [mws(), Eng::Assessment.id(), Eng::Small.id()] {
-                for stored in store.by_partner_engagement(pid(p), &engagement).unwrap() {
+                for stored in store
+                    .by_partner_engagement(
+                        pid(p),
+                        &engagement,
+                        cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+                    )
+                    .unwrap()
+                {
                     assert_eq!(stored.claim.partner(), pid(p));
                     assert_eq!(stored.claim.engagement(), &engagement);
                 }
             }
             for customer in CUSTOMERS {
                 for stored in store
-                    .by_customer(Scope::Partner(pid(p)), &customer.id())
+                    .by_customer(
+                        Scope::Partner(pid(p)),
+                        &customer.id(),
+                        cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+                    )
                     .unwrap()
                 {
                     assert_eq!(stored.claim.partner(), pid(p), "by_customer: {stored:?}");

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use cpor::association::KeyUnit;
 use cpor::catalog::EngagementId;
 use cpor::store::{
-    Claim, CountedKey, ImportReport, Scope, SqliteStore, Store, StoreError, Stored, Synchronous,
-    UniqueKey, Version, Write,
+    Claim, CountedKey, ImportReport, Page, PageRequest, Scope, SqliteStore, Store, StoreError,
+    Stored, Synchronous, UniqueKey, Version, Write,
 };
 use cpor::testing::{self, Failure};
 use cpor::{ClaimId, CustomerId, PartnerId};
@@ -97,20 +97,31 @@ impl Store for FileStore {
         self.store().import(claims)
     }
 
-    fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
-        self.store().by_partner(partner)
+    fn by_partner(
+        &self,
+        partner: PartnerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        self.store().by_partner(partner, page)
     }
 
     fn by_partner_engagement(
         &self,
         partner: PartnerId,
         engagement: &EngagementId,
-    ) -> Result<Vec<Stored>, StoreError> {
-        self.store().by_partner_engagement(partner, engagement)
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        self.store()
+            .by_partner_engagement(partner, engagement, page)
     }
 
-    fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
-        self.store().by_customer(scope, customer)
+    fn by_customer(
+        &self,
+        scope: Scope,
+        customer: &CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        self.store().by_customer(scope, customer, page)
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
@@ -121,8 +132,8 @@ impl Store for FileStore {
         self.store().count(key)
     }
 
-    fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
-        self.store().due(now)
+    fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
+        self.store().due(now, page)
     }
 }
 
@@ -212,7 +223,13 @@ fn snapshot(store: &SqliteStore, ids: &[ClaimId]) -> Snapshot {
             counts.push((key, n));
         }
     }
-    let due = store.due(DateTime::<Utc>::MAX_UTC).unwrap();
+    let due = store
+        .due(
+            DateTime::<Utc>::MAX_UTC,
+            cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+        )
+        .unwrap()
+        .items;
     (claims, holders, counts, due)
 }
 
@@ -352,8 +369,26 @@ fn a_new_file_records_schema_version_4() {
 #[test]
 fn due_at_the_ends_of_time() {
     let store = in_memory();
-    assert_eq!(store.due(DateTime::<Utc>::MIN_UTC).unwrap(), []);
-    assert_eq!(store.due(DateTime::<Utc>::MAX_UTC).unwrap(), []);
+    assert_eq!(
+        store
+            .due(
+                DateTime::<Utc>::MIN_UTC,
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+            )
+            .unwrap()
+            .items,
+        []
+    );
+    assert_eq!(
+        store
+            .due(
+                DateTime::<Utc>::MAX_UTC,
+                cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT)
+            )
+            .unwrap()
+            .items,
+        []
+    );
 }
 
 // ---- Migration from schema version 1 ----
@@ -746,7 +781,15 @@ fn migration_from_file_keeps(
         let by_partner = |store: &SqliteStore| -> Vec<Vec<Stored>> {
             partners
                 .iter()
-                .map(|p| store.by_partner(*p).unwrap())
+                .map(|p| {
+                    store
+                        .by_partner(
+                            *p,
+                            cpor::store::PageRequest::first(cpor::store::PageRequest::MAX_LIMIT),
+                        )
+                        .unwrap()
+                        .items
+                })
                 .collect()
         };
         let listed = by_partner(&store);

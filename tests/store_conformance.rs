@@ -8,7 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use cpor::catalog::EngagementId;
 use cpor::store::{
-    CountedKey, Expect, InMemoryStore, Scope, Store, StoreError, Stored, UniqueKey, Version, Write,
+    CountedKey, Expect, InMemoryStore, Page, PageRequest, Scope, Store, StoreError, Stored,
+    UniqueKey, Version, Write,
 };
 use cpor::testing::{self, Failure, StoreFactory};
 use cpor::{ClaimId, CustomerId, PartnerId};
@@ -109,20 +110,30 @@ impl Store for Broken {
         }
     }
 
-    fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
-        self.inner.by_partner(partner)
+    fn by_partner(
+        &self,
+        partner: PartnerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        self.inner.by_partner(partner, page)
     }
 
     fn by_partner_engagement(
         &self,
         partner: PartnerId,
         engagement: &EngagementId,
-    ) -> Result<Vec<Stored>, StoreError> {
-        self.inner.by_partner_engagement(partner, engagement)
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        self.inner.by_partner_engagement(partner, engagement, page)
     }
 
-    fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
-        self.inner.by_customer(scope, customer)
+    fn by_customer(
+        &self,
+        scope: Scope,
+        customer: &CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        self.inner.by_customer(scope, customer, page)
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
@@ -133,8 +144,8 @@ impl Store for Broken {
         self.inner.count(key)
     }
 
-    fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
-        self.inner.due(now)
+    fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
+        self.inner.due(now, page)
     }
 }
 

@@ -389,7 +389,6 @@ impl<'a> Head<'a> {
         self.engagement == engagement.as_str().as_bytes()
     }
 
-    #[cfg(test)]
     /// Whether `customer` is the claim's customer, as [`Claim::customer`](crate::store::Claim::customer):
     /// the tenant of an association claim, the nominated ID of an activity claim.
     pub(crate) fn is_customer(&self, customer: &CustomerId) -> bool {

@@ -80,6 +80,42 @@ pub trait Facts {
     fn co_sell_qualified(&self, customer: &CustomerId) -> bool;
 }
 
+/// A reference to facts is facts: so that generic code holding `&F` (with `F` unsized, such
+/// as `dyn Facts + Sync`) can pass it on as `&dyn Facts`.
+impl<F: Facts + ?Sized> Facts for &F {
+    fn resolve_domain(&self, domain: &DomainName) -> Option<TenantId> {
+        (**self).resolve_domain(domain)
+    }
+
+    fn customer_eligibility(
+        &self,
+        id: &CustomerId,
+        engagement: &EngagementId,
+    ) -> CustomerEligibility {
+        (**self).customer_eligibility(id, engagement)
+    }
+
+    fn tenant_email_domains(&self, tenant: &TenantId) -> &[DomainName] {
+        (**self).tenant_email_domains(tenant)
+    }
+
+    fn partner_enrollment(&self, partner: PartnerId, engagement: &EngagementId) -> Enrollment {
+        (**self).partner_enrollment(partner, engagement)
+    }
+
+    fn active_claims(&self, engagement: &EngagementId, customer: &CustomerId) -> u32 {
+        (**self).active_claims(engagement, customer)
+    }
+
+    fn referral_conditions_hold(&self, customer: &CustomerId, engagement: &EngagementId) -> bool {
+        (**self).referral_conditions_hold(customer, engagement)
+    }
+
+    fn co_sell_qualified(&self, customer: &CustomerId) -> bool {
+        (**self).co_sell_qualified(customer)
+    }
+}
+
 /// Facts held in hash maps, built with chained calls: for tests, examples and small tools.
 ///
 /// Defaults, for anything not set:

@@ -6,11 +6,12 @@ use crate::actor::Actor;
 use crate::association::{AssociationClaim, AssociationCommand, AssociationEvent, AssociationForm};
 use crate::id::ClaimId;
 use crate::request::RequestId;
-use crate::store::{Claim, Scope, Store, StoreError, Version, Write};
+use crate::store::{AsyncStore, Claim, Scope, StoreError, Version, Write};
 
-use super::{Claims, Outcome, ServiceError};
+use super::trace::{self, Action, traced};
+use super::{AsyncClaims, Outcome, ServiceError};
 
-impl<S: Store> Claims<S> {
+impl<S: AsyncStore> AsyncClaims<S> {
     /// Creates an association draft from a form, under the newest catalog.
     ///
     /// Retrying is safe: a create whose claim ID is stored already, made from the same input
@@ -22,7 +23,7 @@ impl<S: Store> Claims<S> {
     /// The claim's [`AssociationError`](crate::association::AssociationError) (permissions, the form's problems), or the store's
     /// ([`StoreError::IdConflict`] for the ID of a claim made from other input;
     /// [`StoreError::KeyHeld`] for a second open claim of the partner on a key).
-    pub fn create_association(
+    pub async fn create_association(
         &self,
         id: ClaimId,
         form: &AssociationForm,
@@ -30,6 +31,7 @@ impl<S: Store> Claims<S> {
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
         self.create_association_requested(id, None, form, actor, now)
+            .await
     }
 
     /// [`create_association`](Self::create_association) with a caller-chosen request ID,
@@ -40,7 +42,7 @@ impl<S: Store> Claims<S> {
     /// As [`create_association`](Self::create_association), and
     /// [`ServiceError::RequestReused`] if the claim exists, made under this request ID from
     /// other input.
-    pub fn create_association_once(
+    pub async fn create_association_once(
         &self,
         id: ClaimId,
         request: &RequestId,
@@ -49,9 +51,10 @@ impl<S: Store> Claims<S> {
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
         self.create_association_requested(id, Some(request.clone()), form, actor, now)
+            .await
     }
 
-    fn create_association_requested(
+    async fn create_association_requested(
         &self,
         id: ClaimId,
         request: Option<RequestId>,
@@ -59,44 +62,54 @@ impl<S: Store> Claims<S> {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
-        let catalog = self.catalogs.newest();
-        let created =
-            AssociationClaim::create_requested(id, request.clone(), form, actor, now, catalog)?;
-        if let Some(stored) = self.store.load(Scope::Microsoft, id)? {
-            let input = AssociationClaim::creation_input(request, form, actor, catalog);
-            let recorded = match &stored.claim {
-                Claim::Association(c) => c.creation_request(),
-                _ => None,
-            };
-            return match recorded {
-                Some(r) if r.input == input.input => {
-                    self.association_outcome(actor, id, Vec::new())
-                }
-                Some(r) if r.id.is_some() && r.id == input.id => {
-                    Err(ServiceError::RequestReused { claim: id })
-                }
-                _ => Err(StoreError::IdConflict { claim: id }.into()),
-            };
-        }
-        let versions = self
-            .store
-            .commit(vec![Write::create(created.claim.clone())])?;
-        let version = versions.first().copied().unwrap_or(Version::FIRST);
-        Ok(Outcome {
-            claim: created.claim,
-            version,
-            events: created.events,
-            replayed: false,
+        let action = Action {
+            name: "create_association",
+            claim: Some(id),
+            partner: actor.partner_id(),
+            command: Some("create"),
+        };
+        traced(action, async {
+            let catalog = self.catalogs.newest();
+            let created =
+                AssociationClaim::create_requested(id, request.clone(), form, actor, now, catalog)?;
+            if let Some(stored) = self.store.load(Scope::Microsoft, id).await? {
+                let input = AssociationClaim::creation_input(request, form, actor, catalog);
+                let recorded = match &stored.claim {
+                    Claim::Association(c) => c.creation_request(),
+                    _ => None,
+                };
+                return match recorded {
+                    Some(r) if r.input == input.input => {
+                        self.association_outcome(actor, id, Vec::new()).await
+                    }
+                    Some(r) if r.id.is_some() && r.id == input.id => {
+                        Err(ServiceError::RequestReused { claim: id })
+                    }
+                    _ => Err(StoreError::IdConflict { claim: id }.into()),
+                };
+            }
+            let versions = self
+                .store
+                .commit(vec![Write::create(created.claim.clone())])
+                .await?;
+            let version = versions.first().copied().unwrap_or(Version::FIRST);
+            Ok(Outcome {
+                claim: created.claim,
+                version,
+                events: created.events,
+                replayed: false,
+            })
         })
+        .await
     }
 
-    fn association_outcome(
+    async fn association_outcome(
         &self,
         actor: &Actor,
         id: ClaimId,
         events: Vec<AssociationEvent>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
-        let stored = self.load(actor, id)?;
+        let stored = self.load(actor, id).await?;
         match stored.claim {
             Claim::Association(claim) => Ok(Outcome {
                 claim,
@@ -124,7 +137,7 @@ impl<S: Store> Claims<S> {
     /// [`ServiceError::NotAHolder`], [`ServiceError::SupersedeOnlyByArbitration`], the
     /// claim's [`AssociationError`](crate::association::AssociationError), the store's error, or [`ServiceError::Contended`] after
     /// too many concurrent changes.
-    pub fn association(
+    pub async fn association(
         &self,
         id: ClaimId,
         command: &AssociationCommand,
@@ -132,6 +145,7 @@ impl<S: Store> Claims<S> {
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
         self.association_requested(id, None, command, actor, now)
+            .await
     }
 
     /// [`association`](Self::association) with a caller-chosen request ID, which makes a
@@ -145,7 +159,7 @@ impl<S: Store> Claims<S> {
     ///
     /// As [`association`](Self::association), and [`ServiceError::RequestReused`] if the
     /// request ID made an entry for another input.
-    pub fn association_once(
+    pub async fn association_once(
         &self,
         id: ClaimId,
         request: &RequestId,
@@ -154,9 +168,10 @@ impl<S: Store> Claims<S> {
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
         self.association_requested(id, Some(request), command, actor, now)
+            .await
     }
 
-    fn association_requested(
+    async fn association_requested(
         &self,
         id: ClaimId,
         request: Option<&RequestId>,
@@ -164,70 +179,100 @@ impl<S: Store> Claims<S> {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
-        if matches!(command, AssociationCommand::Supersede { .. }) {
-            return Err(ServiceError::SupersedeOnlyByArbitration { claim: id });
-        }
-        self.retrying(id, || {
-            let stored = self
-                .load_unredacted(actor, id)?
-                .ok_or(ServiceError::NotFound { claim: id })?;
-            let Claim::Association(claim) = &stored.claim else {
-                return Err(ServiceError::NotFound { claim: id });
-            };
-            let catalog = self.catalog(claim.program_year())?;
-            let next = match request {
-                None => claim.transition(command, actor, now, catalog)?,
-                Some(request) => {
-                    let request =
-                        AssociationClaim::command_request(request.clone(), command, actor);
-                    match claim.has_seen(&request) {
-                        Some(true) => return self.association_outcome(actor, id, Vec::new()),
-                        Some(false) => return Err(ServiceError::RequestReused { claim: id }),
-                        None => {
-                            claim.transition_requested(command, request, actor, now, catalog)?
-                        }
-                    }
-                }
-            };
-            let mut writes = vec![Write::update(next.claim.clone(), stored.version)];
-            let mut events = next.events;
-            let holder = events.iter().find_map(|e| match e {
-                AssociationEvent::SupersedeHolder { holder } => Some(*holder),
-                _ => None,
-            });
-            if let Some(holder) = holder {
-                let held = self
-                    .store
-                    .load(Scope::Microsoft, holder)?
-                    .ok_or(ServiceError::NotFound { claim: holder })?;
-                let Claim::Association(held_claim) = &held.claim else {
-                    return Err(ServiceError::NotFound { claim: holder });
-                };
-                let needed = next.claim.keys();
-                if !held_claim
-                    .held_keys()
-                    .iter()
-                    .any(|key| needed.contains(key))
-                {
-                    return Err(ServiceError::NotAHolder { claim: id, holder });
-                }
-                let catalog = self.catalog(held_claim.program_year())?;
-                let ended = held_claim.transition(
-                    &AssociationCommand::Supersede { by: id },
-                    actor,
-                    now,
-                    catalog,
-                )?;
-                writes.push(Write::update(ended.claim, held.version));
-                events.extend(ended.events);
+        let action = Action {
+            name: "association",
+            claim: Some(id),
+            partner: actor.partner_id(),
+            command: Some(command.kind().as_str()),
+        };
+        traced(action, async {
+            if matches!(command, AssociationCommand::Supersede { .. }) {
+                return Err(ServiceError::SupersedeOnlyByArbitration { claim: id });
             }
-            let versions = self.store.commit(writes)?;
-            Ok(Outcome {
-                claim: next.claim,
-                version: versions.first().copied().unwrap_or(stored.version),
-                events,
-                replayed: false,
-            })
+            let mut tries = 0_u32;
+            loop {
+                tries = tries.saturating_add(1);
+                trace::attempts(tries);
+                let result = self
+                    .association_attempt(id, request, command, actor, now)
+                    .await;
+                if let Some(done) = self.settled(id, tries, result) {
+                    return done;
+                }
+            }
+        })
+        .await
+    }
+
+    /// One attempt of a command: read, decide, commit.
+    async fn association_attempt(
+        &self,
+        id: ClaimId,
+        request: Option<&RequestId>,
+        command: &AssociationCommand,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
+        let stored = self
+            .load_unredacted(actor, id)
+            .await?
+            .ok_or(ServiceError::NotFound { claim: id })?;
+        let Claim::Association(claim) = &stored.claim else {
+            return Err(ServiceError::NotFound { claim: id });
+        };
+        let catalog = self.catalog(claim.program_year())?;
+        let now = self.settle(now, claim.history().last().map(|e| e.at));
+        let next = match request {
+            None => claim.transition(command, actor, now, catalog)?,
+            Some(request) => {
+                let request = AssociationClaim::command_request(request.clone(), command, actor);
+                match claim.has_seen(&request) {
+                    Some(true) => return self.association_outcome(actor, id, Vec::new()).await,
+                    Some(false) => return Err(ServiceError::RequestReused { claim: id }),
+                    None => claim.transition_requested(command, request, actor, now, catalog)?,
+                }
+            }
+        };
+        let mut writes = vec![Write::update(next.claim.clone(), stored.version)];
+        let mut events = next.events;
+        let holder = events.iter().find_map(|e| match e {
+            AssociationEvent::SupersedeHolder { holder } => Some(*holder),
+            _ => None,
+        });
+        if let Some(holder) = holder {
+            let held = self
+                .store
+                .load(Scope::Microsoft, holder)
+                .await?
+                .ok_or(ServiceError::NotFound { claim: holder })?;
+            let Claim::Association(held_claim) = &held.claim else {
+                return Err(ServiceError::NotFound { claim: holder });
+            };
+            let needed = next.claim.keys();
+            if !held_claim
+                .held_keys()
+                .iter()
+                .any(|key| needed.contains(key))
+            {
+                return Err(ServiceError::NotAHolder { claim: id, holder });
+            }
+            let catalog = self.catalog(held_claim.program_year())?;
+            let at = self.settle(now, held_claim.history().last().map(|e| e.at));
+            let ended = held_claim.transition(
+                &AssociationCommand::Supersede { by: id },
+                actor,
+                at,
+                catalog,
+            )?;
+            writes.push(Write::update(ended.claim, held.version));
+            events.extend(ended.events);
+        }
+        let versions = self.store.commit(writes).await?;
+        Ok(Outcome {
+            claim: next.claim,
+            version: versions.first().copied().unwrap_or(stored.version),
+            events,
+            replayed: false,
         })
     }
 }

@@ -1,11 +1,55 @@
 //! The claims service: what an application calls for each user action.
 //!
-//! [`Claims`] puts the pure core and a [`Store`] together. For every action it loads the
-//! claim (scoped to the actor's partner location), decides with the pure transition, commits
-//! atomically, retries a bounded number of times when another writer got there first, and
-//! returns the events for the application to perform.
+//! The service puts the pure core and a store together. For every action it loads the
+//! claim (scoped to the actor), decides with the pure transition, commits atomically,
+//! retries a bounded number of times when another writer got there first, and returns the
+//! events for the application to perform. It comes in two forms with the same methods:
+//!
+//! - [`AsyncClaims`], over an [`AsyncStore`], for async services: every method is an
+//!   `async fn` whose future is `Send`, to await straight from a tokio handler;
+//! - [`Claims`], over a blocking [`Store`], for scripts, tests and threaded programs.
+//!
+//! # One core, two drivers
+//!
+//! The decisions (which claims to load, what the pure core decides, which writes to commit,
+//! when to retry, how to treat a retried request) are written **once**, as the async methods
+//! of [`AsyncClaims`]. They do no I/O of their own: every read and write goes through the
+//! store trait. [`Claims`] is the blocking driver: it lifts its [`Store`] into an
+//! [`AsyncStore`] whose futures do their work when first polled, and polls the very same
+//! futures to completion on the calling thread, with no runtime (so it works inside a tokio
+//! worker too, blocking it as any blocking call does).
+//!
+//! We chose this over a hand-written step machine (a "sans-IO" core that returns "load
+//! this", "commit that" and is resumed with the answers) because the actions interleave
+//! reads and decisions several times: a retry loop around a load and a commit, an
+//! arbitration that loads the holder it decides to supersede, a nomination that learns which
+//! counts it needs before it decides. An `async fn` is that step machine, written by the
+//! compiler; a step machine by hand would spell out each of those states and could drift
+//! from the code that reads as the rule.
+//!
+//! # Clock skew
+//!
+//! Service instances read their own clocks, and clocks differ by a little. A claim's history
+//! never goes back in time, so a command stamped a moment before the claim's last entry
+//! (written by an instance whose clock runs ahead) would be refused with `time_went_back`.
+//! The service accepts such a command when it is at most the clock-skew tolerance behind
+//! ([`DEFAULT_CLOCK_SKEW`], 5 seconds; [`AsyncClaims::with_clock_skew`]) and records it at
+//! the time of the last entry instead, so the history stays ordered; a command further
+//! behind is refused as before. Deadlines are never moved by it: the timer decides with the
+//! `now` it is given.
+//!
+//! # Tracing
+//!
+//! Each action runs in a `tracing` span named `cpor.service` with the action, the claim ID,
+//! the partner number and the command kind; when it ends, an event records the outcome code
+//! (`ok`, `replayed` or the error's code), the number of attempts and the time taken in
+//! microseconds. No email address, name or free text is ever recorded. Retries after a
+//! version conflict are `debug` events.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use crate::activity::{ActivityClaim, ActivityError, ActivityEvent};
 use crate::actor::{Actor, PartnerUserRole};
@@ -15,15 +59,27 @@ use crate::association::{
 use crate::catalog::{Catalog, Catalogs, EngagementId, ProgramYear};
 use crate::eligibility::{CustomerEligibility, Enrollment, Facts};
 use crate::id::{ClaimId, CustomerId, DomainName, PartnerId, TenantId};
-use crate::store::{Claim, CountedKey, Scope, Store, StoreError, Stored, Version};
+use crate::store::{
+    AsyncStore, Claim, CountedKey, Page, PageRequest, Scope, StoreError, Stored, Version,
+};
 
 mod activities;
 mod associations;
+mod blocking;
+mod drive;
+mod lists;
 mod sweep;
+mod trace;
 mod views;
+
+pub use blocking::Claims;
 
 /// How many times an action is retried when a concurrent writer changed the claim.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// How far behind a claim's last history entry a command's `now` may be and still be
+/// accepted, recorded at the last entry's time: see [Clock skew](self#clock-skew).
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
 
 /// Why a service action failed. Nothing was written.
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +171,7 @@ impl ServiceError {
 }
 
 /// The result of an accepted action.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome<C, E> {
     /// The claim as committed (for a replay: as stored now).
     pub claim: C,
@@ -129,7 +185,8 @@ pub struct Outcome<C, E> {
 }
 
 /// What the sweep did to one claim.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "family", rename_all = "snake_case")]
 pub enum Swept {
     /// An association claim expired.
     Association(Outcome<AssociationClaim, AssociationEvent>),
@@ -138,7 +195,7 @@ pub enum Swept {
 }
 
 /// A workload or subscription on which a partner may see a customer's usage and sold seats.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct UsageGrant {
     /// The engagement of the official association.
     pub engagement: EngagementId,
@@ -173,30 +230,44 @@ pub fn usage_scope<'a>(
     grants
 }
 
-/// The claims service over a store `S`.
+/// The claims service over an [`AsyncStore`] `S`: every action is an `async fn` with a
+/// `Send` future. [`Claims`] is the same service over a blocking [`Store`].
 ///
 /// ```
-/// use cpor::service::Claims;
-/// use cpor::store::InMemoryStore;
-/// use cpor::Catalogs;
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use cpor::service::AsyncClaims;
+/// use cpor::store::{InMemoryStore, PageRequest};
+/// use cpor::{Actor, Catalogs, PartnerId, PartnerUserRole, UserId, UserRoles};
 ///
-/// let claims = Claims::new(InMemoryStore::new(), Catalogs::builtin());
-/// assert!(claims.store().is_empty());
+/// let claims = AsyncClaims::new(InMemoryStore::new(), Catalogs::builtin());
+/// let admin = Actor::partner(
+///     PartnerId::new(4_512_345)?,
+///     UserId::parse("alex@fabrikam.com")?,
+///     UserRoles::of([PartnerUserRole::IncentivesAdmin]),
+/// );
+/// let page = claims
+///     .partner_claims(&admin, PartnerId::new(4_512_345)?, None, PageRequest::default())
+///     .await?;
+/// assert!(page.items.is_empty() && page.next.is_none());
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug)]
-pub struct Claims<S> {
+pub struct AsyncClaims<S> {
     store: S,
     catalogs: Catalogs,
     max_attempts: u32,
+    clock_skew: chrono::Duration,
 }
 
-impl<S: Store> Claims<S> {
+impl<S> AsyncClaims<S> {
     /// A service over `store`, governed by `catalogs`; new claims take the newest year.
-    pub const fn new(store: S, catalogs: Catalogs) -> Self {
+    pub fn new(store: S, catalogs: Catalogs) -> Self {
         Self {
             store,
             catalogs,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            clock_skew: skew(DEFAULT_CLOCK_SKEW),
         }
     }
 
@@ -204,6 +275,16 @@ impl<S: Store> Claims<S> {
     #[must_use]
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The same service, accepting commands whose `now` is at most `tolerance` behind the
+    /// claim's last history entry (see [Clock skew](self#clock-skew)). `Duration::ZERO`
+    /// refuses every command stamped before the last entry. A tolerance above one day is
+    /// lowered to one day.
+    #[must_use]
+    pub fn with_clock_skew(mut self, tolerance: Duration) -> Self {
+        self.clock_skew = skew(tolerance);
         self
     }
 
@@ -223,6 +304,46 @@ impl<S: Store> Claims<S> {
             .ok_or(ServiceError::UnknownProgramYear { year })
     }
 
+    /// The time to record a command at, given the claim's last entry `last`: `now`, or `last`
+    /// if `now` is behind it by no more than the clock-skew tolerance.
+    fn settle(&self, now: DateTime<Utc>, last: Option<DateTime<Utc>>) -> DateTime<Utc> {
+        match last {
+            Some(last) if now < last && last.signed_duration_since(now) <= self.clock_skew => last,
+            _ => now,
+        }
+    }
+
+    /// Whether the result of an attempt ends the action: anything but a version conflict
+    /// before the last attempt.
+    fn settled<T>(
+        &self,
+        claim: ClaimId,
+        tries: u32,
+        result: Result<T, ServiceError>,
+    ) -> Option<Result<T, ServiceError>> {
+        match result {
+            Err(ServiceError::Store(StoreError::Conflict { .. })) if tries < self.max_attempts => {
+                tracing::debug!(claim = %claim, attempt = tries, "version conflict, retrying");
+                None
+            }
+            Err(ServiceError::Store(StoreError::Conflict { .. })) => {
+                Some(Err(ServiceError::Contended {
+                    claim,
+                    attempts: tries,
+                }))
+            }
+            other => Some(other),
+        }
+    }
+}
+
+/// A tolerance as a chrono duration, at most one day.
+fn skew(tolerance: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(tolerance.min(Duration::from_secs(86_400)))
+        .unwrap_or_else(|_| chrono::Duration::zero())
+}
+
+impl<S: AsyncStore> AsyncClaims<S> {
     /// Loads a claim as `actor` may see it: a partner user sees the claims of the locations
     /// it may act for, a customer the claims about it, a reviewer and the timer every claim.
     /// The referral link of an activity claim is shown to Referral admins only: for anyone
@@ -232,9 +353,10 @@ impl<S: Store> Claims<S> {
     ///
     /// [`ServiceError::NotFound`] if it does not exist or the actor may not see it (the two
     /// look the same); [`ServiceError::Store`] if the store fails.
-    pub fn load(&self, actor: &Actor, id: ClaimId) -> Result<Stored, ServiceError> {
+    pub async fn load(&self, actor: &Actor, id: ClaimId) -> Result<Stored, ServiceError> {
         let stored = self
-            .load_unredacted(actor, id)?
+            .load_unredacted(actor, id)
+            .await?
             .ok_or(ServiceError::NotFound { claim: id })?;
         Ok(Stored {
             claim: shown_to(actor, stored.claim),
@@ -244,32 +366,36 @@ impl<S: Store> Claims<S> {
 
     /// The claim if `actor` may see it, with nothing withheld: for the service's own
     /// decisions, never returned as is.
-    fn load_unredacted(&self, actor: &Actor, id: ClaimId) -> Result<Option<Stored>, ServiceError> {
+    async fn load_unredacted(
+        &self,
+        actor: &Actor,
+        id: ClaimId,
+    ) -> Result<Option<Stored>, ServiceError> {
         Ok(self
             .store
-            .load(scope_of(actor), id)?
+            .load(scope_of(actor), id)
+            .await?
             .filter(|stored| sees(actor, &stored.claim)))
     }
 
-    /// Runs `attempt` until it does not hit a version conflict, at most `max_attempts` times.
-    fn retrying<T>(
+    /// Every page of a listing, read with the largest page: for the service's own
+    /// decisions that need all of a small set (a partner's claims about one customer).
+    async fn all<T, Fut>(
         &self,
-        claim: ClaimId,
-        mut attempt: impl FnMut() -> Result<T, ServiceError>,
-    ) -> Result<T, ServiceError> {
-        let mut tries = 0_u32;
+        mut read: impl FnMut(PageRequest) -> Fut,
+    ) -> Result<Vec<T>, ServiceError>
+    where
+        Fut: std::future::Future<Output = Result<Page<T>, StoreError>>,
+    {
+        let mut request = PageRequest::first(PageRequest::MAX_LIMIT);
+        let mut items = Vec::new();
         loop {
-            tries = tries.saturating_add(1);
-            match attempt() {
-                Err(ServiceError::Store(StoreError::Conflict { .. }))
-                    if tries < self.max_attempts => {}
-                Err(ServiceError::Store(StoreError::Conflict { .. })) => {
-                    return Err(ServiceError::Contended {
-                        claim,
-                        attempts: tries,
-                    });
-                }
-                other => return other,
+            let page = read(request).await?;
+            let next = request.next(&page);
+            items.extend(page.items);
+            match next {
+                Some(next) => request = next,
+                None => return Ok(items),
             }
         }
     }
@@ -314,13 +440,64 @@ fn shown_activity(actor: &Actor, claim: ActivityClaim) -> ActivityClaim {
     }
 }
 
-/// The application's facts, with the per-customer count raised to what the store knows.
-struct StoreCounted<'a, S: ?Sized> {
-    facts: &'a dyn Facts,
-    store: &'a S,
+/// The application's facts, with the per-customer counts raised to what the store knows.
+///
+/// The pure decisions ask for counts synchronously; a store answers asynchronously. So a
+/// decision runs twice: first over [`Counted::recording`], which answers every count with 0
+/// and notes the keys asked (which keys are asked depends on the customer and the facts,
+/// never on the counts), then, once the store has counted those keys, over the counts. A
+/// count the first run did not ask for is `u32::MAX`, so that an unknown count never lets a
+/// customer past its cap.
+struct Counted<'a, F: ?Sized> {
+    facts: &'a F,
+    counts: Vec<(CountedKey, u32)>,
+    asked: Option<std::sync::Mutex<Vec<CountedKey>>>,
 }
 
-impl<S: Store + ?Sized> Facts for StoreCounted<'_, S> {
+impl<'a, F: Facts + ?Sized> Counted<'a, F> {
+    /// The first run's facts: counts are 0, and the keys asked are noted.
+    fn recording(facts: &'a F) -> Self {
+        Self {
+            facts,
+            counts: Vec::new(),
+            asked: Some(std::sync::Mutex::new(Vec::new())),
+        }
+    }
+
+    /// The keys the first run asked for, each once.
+    fn asked(self) -> Vec<CountedKey> {
+        let mut keys = self
+            .asked
+            .map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            })
+            .unwrap_or_default();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Counts `keys` in `store`, for the second run.
+    async fn counted<S: AsyncStore + ?Sized>(
+        facts: &'a F,
+        store: &S,
+        keys: Vec<CountedKey>,
+    ) -> Result<Self, StoreError> {
+        let mut counts = Vec::with_capacity(keys.len());
+        for key in keys {
+            let n = store.count(&key).await?;
+            counts.push((key, n));
+        }
+        Ok(Self {
+            facts,
+            counts,
+            asked: None,
+        })
+    }
+}
+
+impl<F: Facts + ?Sized> Facts for Counted<'_, F> {
     fn resolve_domain(&self, domain: &DomainName) -> Option<TenantId> {
         self.facts.resolve_domain(domain)
     }
@@ -341,14 +518,23 @@ impl<S: Store + ?Sized> Facts for StoreCounted<'_, S> {
         self.facts.partner_enrollment(partner, engagement)
     }
 
-    /// The larger of the application's count and the store's. If the store fails, the count
-    /// is `u32::MAX`, so that an unknown count never lets a customer past its cap.
+    /// The larger of the application's count and the store's.
     fn active_claims(&self, engagement: &EngagementId, customer: &CustomerId) -> u32 {
         let key = CountedKey {
             engagement: engagement.clone(),
             customer: customer.clone(),
         };
-        let stored = self.store.count(&key).unwrap_or(u32::MAX);
+        let stored = if let Some(asked) = &self.asked {
+            if let Ok(mut asked) = asked.lock() {
+                asked.push(key);
+            }
+            0
+        } else {
+            self.counts
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(u32::MAX, |(_, n)| *n)
+        };
         stored.max(self.facts.active_claims(engagement, customer))
     }
 

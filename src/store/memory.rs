@@ -7,8 +7,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 
 use super::{
-    Claim, CountedKey, Expect, Holdings, ImportReport, Scope, Store, StoreError, Stored, UniqueKey,
-    Version, Write,
+    Claim, CountedKey, Cursor, Expect, Holdings, ImportReport, Page, PageRequest, Scope, Store,
+    StoreError, Stored, UniqueKey, Version, Write,
 };
 use crate::catalog::{Catalogs, EngagementId};
 use crate::claim::InvalidClaim;
@@ -256,18 +256,29 @@ impl Inner {
     }
 
     /// The claims in `slots` that `scope` sees, decoded.
-    fn decoded(
+    /// A page of the claims in `slots` (in increasing order) that pass `keep`, after the
+    /// request's cursor: decodes only the claims it returns.
+    fn page(
         &self,
-        slots: impl Iterator<Item = u32>,
-        scope: Scope,
-    ) -> Result<Vec<Stored>, StoreError> {
-        let mut claims = Vec::new();
-        for slot in slots.filter_map(|i| self.slot(i)) {
-            if scope.sees(slot.head()?.partner()) {
-                claims.push(slot.stored()?);
+        slots: &[u32],
+        request: PageRequest,
+        mut keep: impl FnMut(&Slot) -> Result<bool, StoreError>,
+    ) -> Result<Page<Stored>, StoreError> {
+        let start = request.cursor().map_or(0, |after| {
+            slots.partition_point(|i| u64::from(*i) <= after.get())
+        });
+        let wanted = request.limit_usize().saturating_add(1);
+        let mut read = Vec::new();
+        for &i in slots.get(start..).unwrap_or_default() {
+            if read.len() >= wanted {
+                break;
+            }
+            let Some(slot) = self.slot(i) else { continue };
+            if keep(slot)? {
+                read.push((u64::from(i), slot.stored()?));
             }
         }
-        Ok(claims)
+        Ok(Page::from_positioned(read, request))
     }
 
     /// The claims indexed under `customer` with any of `flags`.
@@ -622,30 +633,49 @@ impl Store for InMemoryStore {
         Ok(report)
     }
 
-    fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
+    fn by_partner(
+        &self,
+        partner: PartnerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
         let inner = self.lock();
         let slots = inner
             .by_partner
             .get(&partner)
             .map_or(&[][..], Vec::as_slice);
-        inner.decoded(slots.iter().copied(), Scope::Partner(partner))
+        inner.page(slots, page, |_| Ok(true))
     }
 
     fn by_partner_engagement(
         &self,
         partner: PartnerId,
         engagement: &EngagementId,
-    ) -> Result<Vec<Stored>, StoreError> {
-        let mut claims = self.by_partner(partner)?;
-        claims.retain(|s| s.claim.engagement() == engagement);
-        Ok(claims)
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        let inner = self.lock();
+        let slots = inner
+            .by_partner
+            .get(&partner)
+            .map_or(&[][..], Vec::as_slice);
+        inner.page(slots, page, |slot| {
+            Ok(slot.head()?.is_engagement(engagement))
+        })
     }
 
-    fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
+    fn by_customer(
+        &self,
+        scope: Scope,
+        customer: &CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
         let inner = self.lock();
-        let mut claims = inner.decoded(inner.members(customer, LISTED).map(|(i, _)| i), scope)?;
-        claims.retain(|s| s.claim.customer() == *customer);
-        Ok(claims)
+        let mut slots: Vec<u32> = inner.members(customer, LISTED).map(|(i, _)| i).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        inner.page(&slots, page, |slot| {
+            let head = slot.head()?;
+            Ok(scope.sees(head.partner()) && head.is_customer(customer))
+        })
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
@@ -656,18 +686,24 @@ impl Store for InMemoryStore {
         self.lock().count(key)
     }
 
-    fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
+    fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
         let inner = self.lock();
-        let mut ids = Vec::new();
-        for (_, i) in inner
+        let after = page.cursor().map(Cursor::get);
+        // Due claims in the order they were stored: their slots, after the cursor.
+        let mut slots: Vec<u32> = inner
             .due
             .iter()
             .take_while(|(deadline, _)| *deadline <= now)
-        {
-            if let Some(slot) = inner.slot(*i) {
-                ids.push(slot.head()?.id());
+            .map(|(_, i)| *i)
+            .filter(|i| after.is_none_or(|after| u64::from(*i) > after))
+            .collect();
+        slots.sort_unstable();
+        let mut read = Vec::new();
+        for i in slots.into_iter().take(page.limit_usize().saturating_add(1)) {
+            if let Some(slot) = inner.slot(i) {
+                read.push((u64::from(i), slot.head()?.id()));
             }
         }
-        Ok(ids)
+        Ok(Page::from_positioned(read, page))
     }
 }

@@ -28,9 +28,11 @@
 //!
 //! [`Catalogs`]: crate::Catalogs
 
+pub(crate) mod asynchronous;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod columns;
 mod memory;
+mod page;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -42,7 +44,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::claim::{Claim, ClaimBytesError, CountedKey, Holdings, InvalidClaim, UniqueKey};
+pub use asynchronous::AsyncStore;
 pub use memory::InMemoryStore;
+pub use page::{Cursor, CursorError, Page, PageRequest};
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_MAX_CONNECTIONS, DEFAULT_SCHEMA, PgStore};
 #[cfg(feature = "sqlite")]
@@ -85,7 +89,7 @@ impl fmt::Display for Version {
 }
 
 /// A claim as stored, with its version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stored {
     /// The claim.
     pub claim: Claim,
@@ -413,51 +417,62 @@ pub trait Store: Send + Sync {
         Ok(report)
     }
 
-    /// Every claim of a partner location.
+    /// A page of the claims of a partner location, in the order they were first stored.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] if the back end fails.
-    fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError>;
+    /// [`StoreError::Corrupt`] for a damaged claim, and the back end's failures.
+    fn by_partner(&self, partner: PartnerId, page: PageRequest)
+    -> Result<Page<Stored>, StoreError>;
 
-    /// The claims of a partner location for one engagement.
+    /// A page of the claims of a partner location for one engagement, in the order they were
+    /// first stored.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] if the back end fails.
+    /// As [`by_partner`](Self::by_partner).
     fn by_partner_engagement(
         &self,
         partner: PartnerId,
         engagement: &EngagementId,
-    ) -> Result<Vec<Stored>, StoreError>;
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError>;
 
-    /// The claims about one customer, of every partner, as seen from `scope`.
+    /// A page of the claims about one customer, of every partner, as seen from `scope`, in
+    /// the order they were first stored.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] if the back end fails.
-    fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError>;
+    /// As [`by_partner`](Self::by_partner).
+    fn by_customer(
+        &self,
+        scope: Scope,
+        customer: &CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError>;
 
     /// The claim that holds a uniqueness key, if any.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] if the back end fails.
+    /// The back end's failures.
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError>;
 
     /// How many active claims count towards a counted key.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] if the back end fails.
+    /// The back end's failures.
     fn count(&self, key: &CountedKey) -> Result<u32, StoreError>;
 
-    /// The IDs of the claims whose next deadline is at or before `now`, earliest first.
+    /// A page of the IDs of the claims whose next deadline is at or before `now`, in the
+    /// order they were first stored. Walking the pages with their cursors visits each due
+    /// claim once, even while the claims visited are written.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] if the back end fails.
-    fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError>;
+    /// The back end's failures.
+    fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError>;
 }
 
 // ---- Forwarding impls: a store behind a reference or a smart pointer is a store ----
@@ -479,24 +494,30 @@ macro_rules! forward_store {
                 (**self).import(claims)
             }
 
-            fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
-                (**self).by_partner(partner)
+            fn by_partner(
+                &self,
+                partner: PartnerId,
+                page: PageRequest,
+            ) -> Result<Page<Stored>, StoreError> {
+                (**self).by_partner(partner, page)
             }
 
             fn by_partner_engagement(
                 &self,
                 partner: PartnerId,
                 engagement: &EngagementId,
-            ) -> Result<Vec<Stored>, StoreError> {
-                (**self).by_partner_engagement(partner, engagement)
+                page: PageRequest,
+            ) -> Result<Page<Stored>, StoreError> {
+                (**self).by_partner_engagement(partner, engagement, page)
             }
 
             fn by_customer(
                 &self,
                 scope: Scope,
                 customer: &CustomerId,
-            ) -> Result<Vec<Stored>, StoreError> {
-                (**self).by_customer(scope, customer)
+                page: PageRequest,
+            ) -> Result<Page<Stored>, StoreError> {
+                (**self).by_customer(scope, customer, page)
             }
 
             fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
@@ -507,8 +528,12 @@ macro_rules! forward_store {
                 (**self).count(key)
             }
 
-            fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
-                (**self).due(now)
+            fn due(
+                &self,
+                now: DateTime<Utc>,
+                page: PageRequest,
+            ) -> Result<Page<ClaimId>, StoreError> {
+                (**self).due(now, page)
             }
         }
     };

@@ -15,7 +15,8 @@ use super::columns::{
     version_to,
 };
 use super::{
-    Claim, Expect, ImportReport, Scope, Store, StoreError, Stored, UniqueKey, Version, Write,
+    Claim, Expect, ImportReport, Page, PageRequest, Scope, Store, StoreError, Stored, UniqueKey,
+    Version, Write,
 };
 use crate::catalog::{Catalogs, EngagementId};
 use crate::id::{ClaimId, CustomerId, PartnerId};
@@ -100,7 +101,7 @@ const BACKOFF_MS: [u64; ATTEMPTS] = [0, 1, 2, 4, 8, 16, 32, 64];
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // The schema `cpor` is created and migrated on connect.
 /// let store = PgStore::connect("host=localhost user=cpor dbname=claims")?;
-/// assert!(store.by_partner(PartnerId::new(4_512_345)?)?.is_empty());
+/// assert!(store.by_partner(PartnerId::new(4_512_345)?, Default::default())?.is_empty());
 ///
 /// // A schema of its own, and at most 4 connections.
 /// let tenant = PgStore::connect_with(
@@ -518,6 +519,30 @@ impl PgStore {
             return Err(StoreError::backend(PgError::Contention { attempts: 0 }));
         };
         read(&mut Session { client, statements })
+    }
+
+    /// Reads rows of `id, partner, version, body, seq` into a page.
+    fn select_page(
+        &self,
+        sql: &'static str,
+        params: &Params<'_>,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        let read = self.read(|session| {
+            session
+                .query(sql, params)
+                .map_err(StoreError::backend)?
+                .iter()
+                .map(|row| {
+                    let seq: i64 = row.try_get(4).map_err(StoreError::backend)?;
+                    Ok((
+                        u64::try_from(seq).unwrap_or(0),
+                        loaded_from(row, &self.catalogs)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        Ok(Page::from_positioned(read, page))
     }
 
     fn select(&self, sql: &'static str, params: &Params<'_>) -> Result<Vec<Stored>, StoreError> {
@@ -1229,10 +1254,17 @@ impl Store for PgStore {
         Ok(report)
     }
 
-    fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
-        self.select(
-            "SELECT id, partner, version, body FROM claims WHERE partner = $1 ORDER BY seq",
-            &[&partner_to(partner)?],
+    fn by_partner(
+        &self,
+        partner: PartnerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        let (after, n) = page_bounds(page);
+        self.select_page(
+            "SELECT id, partner, version, body, seq FROM claims
+             WHERE partner = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            &[&partner_to(partner)?, &after, &n],
+            page,
         )
     }
 
@@ -1240,29 +1272,41 @@ impl Store for PgStore {
         &self,
         partner: PartnerId,
         engagement: &EngagementId,
-    ) -> Result<Vec<Stored>, StoreError> {
-        self.select(
-            "SELECT id, partner, version, body FROM claims WHERE partner = $1 AND engagement = $2
-             ORDER BY seq",
-            &[&partner_to(partner)?, &engagement.as_str()],
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        let (after, n) = page_bounds(page);
+        self.select_page(
+            "SELECT id, partner, version, body, seq FROM claims
+             WHERE partner = $1 AND engagement = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+            &[&partner_to(partner)?, &engagement.as_str(), &after, &n],
+            page,
         )
     }
 
-    fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
+    fn by_customer(
+        &self,
+        scope: Scope,
+        customer: &CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
         let text = customer.to_string();
-        let mut claims = match scope {
-            Scope::Microsoft => self.select(
-                "SELECT id, partner, version, body FROM claims WHERE customer = $1 ORDER BY id",
-                &[&text],
+        let (after, n) = page_bounds(page);
+        let mut found = match scope {
+            Scope::Microsoft => self.select_page(
+                "SELECT id, partner, version, body, seq FROM claims
+                 WHERE customer = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &[&text, &after, &n],
+                page,
             )?,
-            Scope::Partner(partner) => self.select(
-                "SELECT id, partner, version, body FROM claims WHERE customer = $1 AND partner = $2
-                 ORDER BY id",
-                &[&text, &partner_to(partner)?],
+            Scope::Partner(partner) => self.select_page(
+                "SELECT id, partner, version, body, seq FROM claims
+                 WHERE customer = $1 AND partner = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+                &[&text, &partner_to(partner)?, &after, &n],
+                page,
             )?,
         };
-        claims.retain(|s| s.claim.customer() == *customer);
-        Ok(claims)
+        found.items.retain(|s| s.claim.customer() == *customer);
+        Ok(found)
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
@@ -1288,24 +1332,43 @@ impl Store for PgStore {
         u32::try_from(n).map_err(|e| corrupt("count", &n.to_string(), &e))
     }
 
-    fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
+    fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
         // No deadline before the earliest `timestamptz` can be stored.
         if earliest_timestamp().is_none_or(|earliest| now < earliest) {
-            return Ok(Vec::new());
+            return Ok(Page::empty());
         }
         let (micros, below) = moment(now)?;
-        let ids: Vec<uuid::Uuid> = self.read(|session| {
+        let (after, n) = page_bounds(page);
+        let rows: Vec<(i64, uuid::Uuid)> = self.read(|session| {
             session
                 .query(
-                    "SELECT id FROM claims
+                    "SELECT seq, id FROM claims
                      WHERE next_deadline IS NOT NULL
                          AND (next_deadline, next_deadline_ns) <= ($1, $2)
-                     ORDER BY next_deadline, next_deadline_ns, id",
-                    &[&micros, &below],
+                         AND seq > $3
+                     ORDER BY seq LIMIT $4",
+                    &[&micros, &below, &after, &n],
                 )
-                .and_then(|rows| rows.iter().map(|r| r.try_get(0)).collect())
+                .and_then(|rows| {
+                    rows.iter()
+                        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                        .collect()
+                })
                 .map_err(StoreError::backend)
         })?;
-        ids.into_iter().map(claim_id_from).collect()
+        let read = rows
+            .into_iter()
+            .map(|(seq, id)| Ok((u64::try_from(seq).unwrap_or(0), claim_id_from(id)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Page::from_positioned(read, page))
     }
+}
+
+/// The `seq` to read after, and how many rows to read (one more than the page, to know
+/// whether another follows).
+fn page_bounds(page: PageRequest) -> (i64, i64) {
+    let after = page
+        .cursor()
+        .map_or(0, |c| i64::try_from(c.get()).unwrap_or(i64::MAX));
+    (after, i64::from(page.limit()).saturating_add(1))
 }

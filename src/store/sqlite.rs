@@ -15,8 +15,8 @@ use super::columns::{
     version_from, version_to,
 };
 use super::{
-    Claim, CountedKey, Expect, ImportReport, Scope, Store, StoreError, Stored, UniqueKey, Version,
-    Write,
+    Claim, CountedKey, Expect, ImportReport, Page, PageRequest, Scope, Store, StoreError, Stored,
+    UniqueKey, Version, Write,
 };
 use crate::association::{AssociationKey, KeyUnit};
 use crate::catalog::{Catalogs, EngagementId, builtin_catalogs};
@@ -403,7 +403,7 @@ fn v3_key_text(v2: &str) -> Result<String, StoreError> {
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = SqliteStore::open_in_memory()?;
-/// assert!(store.by_partner(PartnerId::new(4_512_345)?)?.is_empty());
+/// assert!(store.by_partner(PartnerId::new(4_512_345)?, Default::default())?.is_empty());
 ///
 /// // A file, created and migrated on open, trading some durability for speed.
 /// let path = std::env::temp_dir().join(format!("cpor-doc-{}.db", std::process::id()));
@@ -683,30 +683,56 @@ impl SqliteStore {
     }
 
     fn select(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Stored>, StoreError> {
+        Ok(self
+            .select_positioned(sql, params)?
+            .into_iter()
+            .map(|(_, stored)| stored)
+            .collect())
+    }
+
+    /// Reads rows of `rowid, id, partner, version, body`, each claim checked.
+    fn select_positioned(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<(u64, Stored)>, StoreError> {
         let connection = self.lock();
         let mut statement = connection.prepare_cached(sql).map_err(db)?;
         let mut rows = statement.query(params).map_err(db)?;
         let mut stored = Vec::new();
         while let Some(row) = rows.next().map_err(db)? {
+            let rowid: i64 = row.get(0).map_err(db)?;
             let id = row
-                .get_ref(0)
+                .get_ref(1)
                 .and_then(|v| v.as_blob().map_err(Into::into))
                 .map_err(db)?;
             let id = claim_id_from(id)?;
-            let partner: i64 = row.get(1).map_err(db)?;
-            let version: i64 = row.get(2).map_err(db)?;
+            let partner: i64 = row.get(2).map_err(db)?;
+            let version: i64 = row.get(3).map_err(db)?;
             let body = row
-                .get_ref(3)
+                .get_ref(4)
                 .and_then(|v| v.as_blob().map_err(Into::into))
                 .map_err(db)?;
             let claim = claim_from(body).map_err(|e| with_claim(e, id))?;
-            stored.push(Stored {
-                claim: checked_row(id, partner, claim, &self.catalogs)?,
-                version: version_from(version)?,
-            });
+            stored.push((
+                u64::try_from(rowid).unwrap_or(0),
+                Stored {
+                    claim: checked_row(id, partner, claim, &self.catalogs)?,
+                    version: version_from(version)?,
+                },
+            ));
         }
         Ok(stored)
     }
+}
+
+/// The rowid to read after, and how many rows to read (one more than the page, to know
+/// whether another follows).
+fn page_bounds(page: PageRequest) -> (i64, i64) {
+    let after = page
+        .cursor()
+        .map_or(0, |c| i64::try_from(c.get()).unwrap_or(i64::MAX));
+    (after, i64::from(page.limit()).saturating_add(1))
 }
 
 /// The page size of a new database, in bytes: 8 KiB rather than SQLite's default 4 KiB. A
@@ -1412,11 +1438,11 @@ impl Store for SqliteStore {
     fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError> {
         let found = match scope {
             Scope::Microsoft => self.select(
-                "SELECT id, partner, version, body FROM claims WHERE id = ?1",
+                "SELECT rowid, id, partner, version, body FROM claims WHERE id = ?1",
                 [id_to(id)],
             )?,
             Scope::Partner(partner) => self.select(
-                "SELECT id, partner, version, body FROM claims WHERE id = ?1 AND partner = ?2",
+                "SELECT rowid, id, partner, version, body FROM claims WHERE id = ?1 AND partner = ?2",
                 params![id_to(id), partner_to(partner)?],
             )?,
         };
@@ -1456,39 +1482,57 @@ impl Store for SqliteStore {
         imported
     }
 
-    fn by_partner(&self, partner: PartnerId) -> Result<Vec<Stored>, StoreError> {
-        self.select(
-            "SELECT id, partner, version, body FROM claims WHERE partner = ?1 ORDER BY rowid",
-            [partner_to(partner)?],
-        )
+    fn by_partner(
+        &self,
+        partner: PartnerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        let (after, n) = page_bounds(page);
+        let read = self.select_positioned(
+            "SELECT rowid, id, partner, version, body FROM claims
+             WHERE partner = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
+            params![partner_to(partner)?, after, n],
+        )?;
+        Ok(Page::from_positioned(read, page))
     }
 
     fn by_partner_engagement(
         &self,
         partner: PartnerId,
         engagement: &EngagementId,
-    ) -> Result<Vec<Stored>, StoreError> {
-        self.select(
-            "SELECT id, partner, version, body FROM claims WHERE partner = ?1 AND engagement = ?2
-             ORDER BY rowid",
-            params![partner_to(partner)?, engagement.as_str()],
-        )
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        let (after, n) = page_bounds(page);
+        let read = self.select_positioned(
+            "SELECT rowid, id, partner, version, body FROM claims
+             WHERE partner = ?1 AND engagement = ?2 AND rowid > ?3 ORDER BY rowid LIMIT ?4",
+            params![partner_to(partner)?, engagement.as_str(), after, n],
+        )?;
+        Ok(Page::from_positioned(read, page))
     }
 
-    fn by_customer(&self, scope: Scope, customer: &CustomerId) -> Result<Vec<Stored>, StoreError> {
-        let mut claims = match scope {
-            Scope::Microsoft => self.select(
-                "SELECT id, partner, version, body FROM claims WHERE customer = ?1 ORDER BY id",
-                [customer_column(customer)],
+    fn by_customer(
+        &self,
+        scope: Scope,
+        customer: &CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Stored>, StoreError> {
+        let (after, n) = page_bounds(page);
+        let read = match scope {
+            Scope::Microsoft => self.select_positioned(
+                "SELECT rowid, id, partner, version, body FROM claims
+                 WHERE customer = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
+                params![customer_column(customer), after, n],
             )?,
-            Scope::Partner(partner) => self.select(
-                "SELECT id, partner, version, body FROM claims WHERE customer = ?1 AND partner = ?2
-                 ORDER BY id",
-                params![customer_column(customer), partner_to(partner)?],
+            Scope::Partner(partner) => self.select_positioned(
+                "SELECT rowid, id, partner, version, body FROM claims
+                 WHERE customer = ?1 AND partner = ?2 AND rowid > ?3 ORDER BY rowid LIMIT ?4",
+                params![customer_column(customer), partner_to(partner)?, after, n],
             )?,
         };
-        claims.retain(|s| s.claim.customer() == *customer);
-        Ok(claims)
+        let mut found = Page::from_positioned(read, page);
+        found.items.retain(|s| s.claim.customer() == *customer);
+        Ok(found)
     }
 
     fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
@@ -1505,7 +1549,7 @@ impl Store for SqliteStore {
         u32::try_from(n).map_err(|e| corrupt("count", &n.to_string(), &e))
     }
 
-    fn due(&self, now: DateTime<Utc>) -> Result<Vec<ClaimId>, StoreError> {
+    fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
         // Deadlines outside the years 0 to 9999 cannot be stored, so a `now` beyond them is
         // the same as the last (or first) moment stored.
         let now = if in_text_range(now) {
@@ -1513,24 +1557,28 @@ impl Store for SqliteStore {
         } else if now.year() > 9999 {
             "9999-12-31T23:59:59.999999999Z".to_owned()
         } else {
-            return Ok(Vec::new());
+            return Ok(Page::empty());
         };
+        let (after, n) = page_bounds(page);
         let connection = self.lock();
         let mut statement = connection
             .prepare_cached(
-                "SELECT id FROM claims
-                 WHERE next_deadline IS NOT NULL AND next_deadline <= ?1
-                 ORDER BY next_deadline, id",
+                "SELECT rowid, id FROM claims
+                 WHERE next_deadline IS NOT NULL AND next_deadline <= ?1 AND rowid > ?2
+                 ORDER BY rowid LIMIT ?3",
             )
             .map_err(db)?;
-        let ids = statement
-            .query_map([now], |r| r.get::<_, Vec<u8>>(0))
+        let rows = statement
+            .query_map(params![now, after, n], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
             .map_err(db)?;
         let mut due = Vec::new();
-        for id in ids {
-            due.push(claim_id_from(&id.map_err(db)?)?);
+        for row in rows {
+            let (rowid, id) = row.map_err(db)?;
+            due.push((u64::try_from(rowid).unwrap_or(0), claim_id_from(&id)?));
         }
-        Ok(due)
+        Ok(Page::from_positioned(due, page))
     }
 }
 

@@ -180,7 +180,12 @@ pub(super) fn update_of_missing_claim_conflicts<F: StoreFactory>(factory: &F) ->
         "an update of a missing claim stored it".to_owned()
     })?;
     holds(&store, &open_association(a, tenant(1)?, "teams")?, None)?;
-    let listed = store.by_partner(a).context("by_partner")?;
+    let listed = store
+        .by_partner(
+            a,
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
+        .context("by_partner")?;
     ensure(listed.is_empty(), || {
         format!(
             "by_partner lists {} claims after a refused update",
@@ -611,7 +616,11 @@ pub(super) fn counted_limit_of_one<F: StoreFactory>(factory: &F) -> Outcome {
         &0,
     )?;
     let stored = store
-        .by_customer(Scope::Microsoft, &customer)
+        .by_customer(
+            Scope::Microsoft,
+            &customer,
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
         .context("by_customer")?;
     ensure(stored.is_empty(), || {
         format!("a refused commit stored {} claims", stored.len())
@@ -729,7 +738,12 @@ pub(super) fn failed_commit_on_third_key_changes_nothing<F: StoreFactory>(factor
     )?;
     holds(&store, &associated(t, "teams")?, None)?;
     holds(&store, &associated(t, "exchange")?, None)?;
-    let listed = store.by_partner(b).context("by_partner")?;
+    let listed = store
+        .by_partner(
+            b,
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
+        .context("by_partner")?;
     ensure(listed.is_empty(), || {
         format!("a refused create left {} claims listed", listed.len())
     })?;
@@ -935,7 +949,12 @@ pub(super) fn by_partner_lists_own_claims<F: StoreFactory>(factory: &F) -> Outco
         partner(PARTNER_C)?,
     );
     let t = tenant(1)?;
-    let empty = store.by_partner(a).context("by_partner")?;
+    let empty = store
+        .by_partner(
+            a,
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
+        .context("by_partner")?;
     ensure(empty.is_empty(), || {
         "an empty store lists claims".to_owned()
     })?;
@@ -949,7 +968,12 @@ pub(super) fn by_partner_lists_own_claims<F: StoreFactory>(factory: &F) -> Outco
     let updated = w.association(a1, a, t, &["teams"], Stage::DraftWithPoe)?;
     let v2 = update(&store, updated.clone(), Version::FIRST)?;
 
-    let listed = store.by_partner(a).context("by_partner")?;
+    let listed = store
+        .by_partner(
+            a,
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
+        .context("by_partner")?;
     same("by_partner of A", &ids_of(&listed), &sorted(vec![a1, a2]))?;
     let first = listed
         .iter()
@@ -961,12 +985,26 @@ pub(super) fn by_partner_lists_own_claims<F: StoreFactory>(factory: &F) -> Outco
     })?;
     same(
         "by_partner of B",
-        &ids_of(&store.by_partner(b).context("by_partner")?),
+        &ids_of(
+            &store
+                .by_partner(
+                    b,
+                    crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+                )
+                .context("by_partner")?,
+        ),
         &vec![b1],
     )?;
     same(
         "by_partner of a partner without claims",
-        &ids_of(&store.by_partner(c).context("by_partner")?),
+        &ids_of(
+            &store
+                .by_partner(
+                    c,
+                    crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+                )
+                .context("by_partner")?,
+        ),
         &vec![],
     )
 }
@@ -997,7 +1035,11 @@ pub(super) fn by_partner_engagement_filters<F: StoreFactory>(factory: &F) -> Out
     ];
     for (p, key, expected) in cases {
         let listed = store
-            .by_partner_engagement(p, &engagement(key)?)
+            .by_partner_engagement(
+                p,
+                &engagement(key)?,
+                crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+            )
             .context("by_partner_engagement")?;
         same(
             format_args!("by_partner_engagement({p}, {key})"),
@@ -1033,7 +1075,11 @@ pub(super) fn by_customer_is_scoped<F: StoreFactory>(factory: &F) -> Outcome {
     )?;
 
     let all = store
-        .by_customer(Scope::Microsoft, &customer)
+        .by_customer(
+            Scope::Microsoft,
+            &customer,
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
         .context("by_customer")?;
     same(
         "by_customer as Microsoft",
@@ -1049,7 +1095,11 @@ pub(super) fn by_customer_is_scoped<F: StoreFactory>(factory: &F) -> Outcome {
         "by_customer as partner A",
         &ids_of(
             &store
-                .by_customer(Scope::Partner(a), &customer)
+                .by_customer(
+                    Scope::Partner(a),
+                    &customer,
+                    crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+                )
                 .context("by_customer")?,
         ),
         &sorted(vec![a1, a2]),
@@ -1058,7 +1108,11 @@ pub(super) fn by_customer_is_scoped<F: StoreFactory>(factory: &F) -> Outcome {
         "by_customer as partner B",
         &ids_of(
             &store
-                .by_customer(Scope::Partner(b), &customer)
+                .by_customer(
+                    Scope::Partner(b),
+                    &customer,
+                    crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+                )
                 .context("by_customer")?,
         ),
         &vec![b1],
@@ -1067,7 +1121,11 @@ pub(super) fn by_customer_is_scoped<F: StoreFactory>(factory: &F) -> Outcome {
         "by_customer as a partner without claims",
         &ids_of(
             &store
-                .by_customer(Scope::Partner(c), &customer)
+                .by_customer(
+                    Scope::Partner(c),
+                    &customer,
+                    crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+                )
                 .context("by_customer")?,
         ),
         &vec![],
@@ -1076,7 +1134,11 @@ pub(super) fn by_customer_is_scoped<F: StoreFactory>(factory: &F) -> Outcome {
         "by_customer of another customer",
         &ids_of(
             &store
-                .by_customer(Scope::Microsoft, &CustomerId::Tenant(other))
+                .by_customer(
+                    Scope::Microsoft,
+                    &CustomerId::Tenant(other),
+                    crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+                )
                 .context("by_customer")?,
         ),
         &vec![elsewhere],
@@ -1102,7 +1164,11 @@ pub(super) fn by_customer_follows_an_edit<F: StoreFactory>(factory: &F) -> Outco
     let v2 = update(&store, edited, Version::FIRST)?;
 
     let old = store
-        .by_customer(Scope::Microsoft, &CustomerId::Tenant(before_t))
+        .by_customer(
+            Scope::Microsoft,
+            &CustomerId::Tenant(before_t),
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
         .context("by_customer")?;
     same(
         "by_customer of the tenant the draft left",
@@ -1110,8 +1176,13 @@ pub(super) fn by_customer_follows_an_edit<F: StoreFactory>(factory: &F) -> Outco
         &vec![],
     )?;
     let new = store
-        .by_customer(Scope::Microsoft, &CustomerId::Tenant(after_t))
-        .context("by_customer")?;
+        .by_customer(
+            Scope::Microsoft,
+            &CustomerId::Tenant(after_t),
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
+        .context("by_customer")?
+        .items;
     same(
         "by_customer of the tenant the draft moved to",
         &ids_of(&new),
@@ -1153,7 +1224,13 @@ pub(super) fn due_lists_deadlines_earliest_first<F: StoreFactory>(factory: &F) -
     for claim in &claims {
         create(&store, claim.clone())?;
     }
-    let none = store.due(w.at(0)?).context("due")?;
+    let none = store
+        .due(
+            w.at(0)?,
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
+        .context("due")?
+        .items;
     same("due before any deadline", &none, &vec![])?;
     check_due(&store, &claims, "after creation")?;
 
@@ -1187,14 +1264,26 @@ pub(super) fn due_lists_deadlines_earliest_first<F: StoreFactory>(factory: &F) -
         })
         .collect();
     check_due(&store, &claims, "after a deadline moved and one went")?;
-    let at_old = store.due(old_deadline).context("due")?;
+    let at_old = store
+        .due(
+            old_deadline,
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
+        .context("due")?
+        .items;
     ensure(!at_old.contains(&consented.id()), || {
         format!(
             "claim {} is still due at its old deadline {old_deadline}",
             consented.id()
         )
     })?;
-    let far = store.due(new_deadline).context("due")?;
+    let far = store
+        .due(
+            new_deadline,
+            crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+        )
+        .context("due")?
+        .items;
     ensure(!far.contains(&canceled.id()), || {
         format!("canceled claim {} is still due", canceled.id())
     })?;
@@ -1225,12 +1314,19 @@ fn check_due<S: Store>(store: &S, claims: &[Claim], when: &str) -> Outcome {
         probes.push(last.checked_add_signed(year).context("a probe")?);
     }
     for now in probes {
-        let expected: Vec<_> = deadlines
+        // In the order the claims were stored (the order of `claims`).
+        let expected: Vec<_> = claims
             .iter()
-            .filter(|(d, _)| *d <= now)
-            .map(|(_, id)| *id)
+            .filter(|c| c.next_deadline().is_some_and(|d| d <= now))
+            .map(Claim::id)
             .collect();
-        let actual = store.due(now).context("due")?;
+        let actual = store
+            .due(
+                now,
+                crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+            )
+            .context("due")?
+            .items;
         same(format_args!("due({now}) {when}"), &actual, &expected)?;
     }
     Ok(())

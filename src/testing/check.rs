@@ -75,8 +75,8 @@ pub(crate) fn sorted(mut ids: Vec<ClaimId>) -> Vec<ClaimId> {
 }
 
 /// The IDs of stored claims, sorted.
-pub(crate) fn ids_of(stored: &[Stored]) -> Vec<ClaimId> {
-    sorted(stored.iter().map(|s| s.claim.id()).collect())
+pub(crate) fn ids_of<'a>(stored: impl IntoIterator<Item = &'a Stored>) -> Vec<ClaimId> {
+    sorted(stored.into_iter().map(|s| s.claim.id()).collect())
 }
 
 /// Creates one claim; it must succeed.

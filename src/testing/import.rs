@@ -189,7 +189,13 @@ pub(super) fn import_retry_is_idempotent<F: StoreFactory>(factory: &F) -> Outcom
     }
     same(
         "the claims of the partner",
-        &store.by_partner(a).context("by_partner")?.len(),
+        &store
+            .by_partner(
+                a,
+                crate::store::PageRequest::first(crate::store::PageRequest::MAX_LIMIT),
+            )
+            .context("by_partner")?
+            .len(),
         &claims.len(),
     )?;
     for n in (2..=20_u128).step_by(2) {
