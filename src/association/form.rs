@@ -1115,3 +1115,26 @@ impl ResubmitForm {
         check.finish(Some((next, poe)))
     }
 }
+
+/// A problem serializes as its code, its field and its message, such as
+/// `{"code": "form.required", "field": "name", "message": "..."}`.
+impl Serialize for FormProblem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut problem = serializer.serialize_struct("FormProblem", 3)?;
+        problem.serialize_field("code", self.code())?;
+        problem.serialize_field("field", &self.field())?;
+        problem.serialize_field("message", &self.to_string())?;
+        problem.end()
+    }
+}
+
+/// The problems of a form serialize as `{"problems": [...]}`, each as a [`FormProblem`] does.
+impl Serialize for FormErrors {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut errors = serializer.serialize_struct("FormErrors", 1)?;
+        errors.serialize_field("problems", &self.problems)?;
+        errors.end()
+    }
+}

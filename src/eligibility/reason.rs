@@ -263,3 +263,15 @@ const fn kind_name(kind: CustomerIdKind) -> &'static str {
         CustomerIdKind::MsxOpportunity => "msx opportunity id",
     }
 }
+
+/// A reason serializes as its stable code and its message, such as
+/// `{"code": "customer.cap_reached", "message": "..."}`: what a service shows a partner.
+impl serde::Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut reason = serializer.serialize_struct("Reason", 2)?;
+        reason.serialize_field("code", self.code())?;
+        reason.serialize_field("message", &self.to_string())?;
+        reason.end()
+    }
+}
