@@ -342,6 +342,20 @@ impl ActorKind {
             Self::System => "system",
         }
     }
+
+    /// The kind in lowercase words with its article, for messages, such as
+    /// `an incentives admin` or `the timer`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::IncentivesAdmin => "an incentives admin",
+            Self::IncentivesUser => "an incentives user",
+            Self::OtherPartnerUser => "a partner user without an incentives role",
+            Self::Reviewer => "a microsoft reviewer",
+            Self::Customer => "the customer",
+            Self::System => "the timer",
+        }
+    }
 }
 
 impl fmt::Display for ActorKind {

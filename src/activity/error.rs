@@ -27,7 +27,7 @@ pub enum ActivityError {
         claim: ClaimId,
     },
     /// The actor may not issue the command (domain.md section 7).
-    #[error("{actor} may not {command} a partner activity claim")]
+    #[error("{} may not {command} a partner activity claim", .actor.name())]
     Forbidden {
         /// The command.
         command: ActivityCommandKind,

@@ -21,7 +21,7 @@ pub enum AssociationError {
         claim: ClaimId,
     },
     /// The actor may not issue the command (domain.md section 7).
-    #[error("{actor} may not {command} an association claim")]
+    #[error("{} may not {command} an association claim", .actor.name())]
     Forbidden {
         /// The command.
         command: CommandKind,
