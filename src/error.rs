@@ -11,9 +11,9 @@
 //! decide, commit), may succeed without any change to its input: the back end was
 //! unreachable or slow ([`ErrorKind::Unavailable`], [`ErrorKind::Timeout`]), or another writer
 //! changed the claim first (`store.conflict`, `service.contended`). Every other error is
-//! refused again for the same input and state; a retry with the same request ID is answered
-//! as the first attempt was. [`Claims`](crate::service::Claims) already retries
-//! `store.conflict` itself, a bounded number of times, before it answers `service.contended`.
+//! refused again until the input or the claim changes. [`Claims`](crate::service::Claims)
+//! already retries `store.conflict` itself, a bounded number of times, before it answers
+//! `service.contended`.
 //!
 //! A [`ServiceError`] that wraps another error ([`ServiceError::Association`],
 //! [`ServiceError::Activity`], [`ServiceError::Store`]) has that error's code, kind and
