@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{
     AssociationUnit, Catalog, Engagement, EngagementId, RoleId, SolutionAreaId, WorkloadId,
 };
+use crate::error::ErrorKind;
 use crate::id::{EmailAddress, IdError, PartnerId, SubscriptionId, TenantId};
 use crate::text::{Text, TextError};
 
@@ -640,6 +641,18 @@ impl FormProblem {
         }
     }
 
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the form breaks a rule.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same form is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
+    }
+
     /// The field the problem is about.
     #[must_use]
     pub const fn field(&self) -> Field {
@@ -686,6 +699,31 @@ impl FormErrors {
     /// The codes of the problems, in order.
     pub fn codes(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.problems.iter().map(FormProblem::code)
+    }
+
+    /// The errors of `problems`, for the crate's tests.
+    #[cfg(test)]
+    pub(crate) const fn from_problems(problems: Vec<FormProblem>) -> Self {
+        Self { problems }
+    }
+
+    /// The stable machine-readable code of the refusal as a whole: `form.invalid`. Each
+    /// problem has its own [code](FormProblem::code).
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        "form.invalid"
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the form breaks a rule.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same form is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }
 

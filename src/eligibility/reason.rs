@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::catalog::EngagementId;
+use crate::error::ErrorKind;
 use crate::id::{CustomerId, CustomerIdKind, DomainName, PartnerId};
 use crate::text::Text;
 
@@ -166,6 +167,39 @@ impl Reason {
             Self::ActionUseAdd => "action.use_add",
             Self::ClaimDuplicateOpen => "claim.duplicate_open",
         }
+    }
+
+    /// What kind of failure this reason is, for an application that answers one reason:
+    /// [`Forbidden`](ErrorKind::Forbidden) for the partner location and actor checks
+    /// (`partner.*`, `actor.*`), [`Conflict`](ErrorKind::Conflict) for a limit the
+    /// customer's or location's claims reach (`customer.cap_reached`,
+    /// `claim.duplicate_open`), and [`Invalid`](ErrorKind::Invalid) for the others. A refused
+    /// creation, [`ActivityError::NotEligible`](crate::activity::ActivityError::NotEligible),
+    /// is [`Invalid`](ErrorKind::Invalid) whatever its reasons.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::PartnerNotEnrolled { .. }
+            | Self::PartnerNotEligibleForEngagement { .. }
+            | Self::ActorNotIncentivesAdmin
+            | Self::ActorOtherPartnerLocation { .. } => ErrorKind::Forbidden,
+            Self::EngagementUnknown { .. }
+            | Self::EngagementNotMci { .. }
+            | Self::CustomerIdKindNotAllowed { .. }
+            | Self::DomainUnresolved { .. }
+            | Self::TenantEmailDomainMismatchReasonRequired { .. }
+            | Self::CustomerNotEligible { .. }
+            | Self::ActionUseClaim
+            | Self::ActionUseAdd => ErrorKind::Invalid,
+            Self::CustomerCapReached { .. } | Self::ClaimDuplicateOpen => ErrorKind::Conflict,
+        }
+    }
+
+    /// Whether trying again may succeed: never, the same nomination and facts give the same
+    /// reason.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 
     /// The check this reason comes from.
