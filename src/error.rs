@@ -157,6 +157,7 @@
 //! | `store.unavailable` | `unavailable` | yes | the back end could not be reached |
 //! | `store.timeout` | `timeout` | yes | the back end took longer than its timeout |
 //! | `store.backend` | `internal` | no | the back end failed |
+//! | `page.cursor` | `invalid` | no | a cursor that is not a decimal number |
 //! | `service.not_found` | `not_found` | no | no such claim for this actor |
 //! | `service.unknown_program_year` | `internal` | no | a stored claim's program year has no catalog in the service |
 //! | `service.not_a_holder` | `conflict` | no | the claim named as holder holds none of the approved claim's keys |

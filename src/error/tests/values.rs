@@ -521,6 +521,7 @@ pub(super) fn claim_samples(out: &mut Vec<Sample>) {
         }
         out.push(sample!(e));
     }
+    out.push(sample!("x1".parse::<crate::store::Cursor>().unwrap_err()));
     let domain = || "contoso.com".parse().unwrap();
     use Reason as R;
     for e in [
