@@ -171,3 +171,17 @@ impl CatalogsError {
         }
     }
 }
+
+#[cfg(test)]
+mod builtin_json {
+    /// The embedded data file holds exactly the catalogs that `builtin.rs` builds in code.
+    #[test]
+    fn the_json_file_is_the_rust_builtin() {
+        let json = include_str!("../../catalogs/builtin.json");
+        let parsed: super::Catalogs = serde_json::from_str(json).expect("the file loads");
+        assert_eq!(parsed, super::Catalogs::builtin());
+        let fy20 = parsed.get(super::ProgramYear::of(20)).expect("FY20");
+        assert_eq!(fy20.as_raw(), super::Catalog::fy20().as_raw());
+        assert_eq!(parsed.newest().as_raw(), super::Catalog::fy26().as_raw());
+    }
+}
