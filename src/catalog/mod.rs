@@ -72,7 +72,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod builtin;
 mod key;
 mod model;
 mod registry;
@@ -191,6 +190,12 @@ impl Catalog {
 
     /// The newest built-in catalog: program year FY26, from the October 2023 and later help
     /// pages. See [`Catalog::fy26`].
+    ///
+    /// The built-in catalogs are data: the crate embeds the file `catalogs/builtin.json` (the
+    /// JSON form of [`Catalogs`], which `schemas/catalog.schema.json` describes) and reads it
+    /// once per process, through the same checks as any catalog read from JSON. A test of the
+    /// crate proves that the file loads; were it ever broken, the built-in functions would
+    /// return an empty catalog of their program year rather than panic.
     #[must_use]
     pub fn builtin() -> Self {
         Self::fy26()
@@ -215,7 +220,7 @@ impl Catalog {
     ///   Surface.
     #[must_use]
     pub fn fy26() -> Self {
-        Self::trusted(builtin::fy26())
+        registry::builtin_year(ProgramYear::of(26))
     }
 
     /// The built-in FY20 catalog, for claims of the 2019-21 programs.
@@ -230,16 +235,7 @@ impl Catalog {
     /// not the list. There are no MCI engagements; the co-op programs are those of FY26.
     #[must_use]
     pub fn fy20() -> Self {
-        Self::trusted(builtin::fy20())
-    }
-
-    /// Wraps a built-in catalog, whose consistency the tests prove.
-    fn trusted(raw: RawCatalog) -> Self {
-        debug_assert!(
-            validate::validate(&raw).is_ok(),
-            "built-in catalog is inconsistent"
-        );
-        Self::indexed(raw)
+        registry::builtin_year(ProgramYear::of(20))
     }
 
     /// The catalog with its workload index.
