@@ -76,6 +76,8 @@ mod key;
 mod model;
 mod registry;
 mod validate;
+#[cfg(test)]
+mod schema;
 
 use serde::{Deserialize, Serialize};
 
@@ -104,8 +106,17 @@ pub use validate::{CatalogError, CatalogList, CatalogProblem};
 /// [`CporRules::default`] and `calendar` to [`BusinessCalendar::default`]. Unknown fields are
 /// refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(
+    test,
+    schemars(
+        rename = "Catalog",
+        title = "A cpor catalog of one program year",
+        description = "The rules of one program year: solution areas, workloads, engagements, partner roles, MCI engagement types, CPOR timing rules, the business-day calendar and the co-op programs. `program_year` is required; the lists default to empty, `cpor_rules` and `calendar` to the documented defaults. Unknown fields are refused."
+    )
+)]
 pub struct RawCatalog {
     /// The program year the catalog applies to.
     pub program_year: ProgramYear,
