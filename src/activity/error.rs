@@ -26,7 +26,8 @@ pub enum ActivityError {
         /// The claim asked for.
         claim: ClaimId,
     },
-    /// The actor may not issue the command (domain.md section 7).
+    /// The actor may not issue the command (see
+    /// [who may do what](crate::guide::rules#who-may-do-what)).
     #[error("{actor} may not {command} a partner activity claim")]
     Forbidden {
         /// The command.
