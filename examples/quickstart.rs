@@ -1,22 +1,27 @@
-//! The cpor walkthrough, against the in-memory store: identifiers, a CPOR association from
-//! draft to official, a competing claim won by arbitration, an MCI workshop from add customer
-//! to completed, a customer that is not eligible, the Customers page, and the timer.
+//! The cpor walkthrough, against the in-memory store: a CPOR association from draft to
+//! official, a competing claim won by arbitration, an MCI assessment from add customer to
+//! paid, a customer that is not eligible, the Customers page, and the timer.
+//!
+//! Each step prints what the application must do next, from the events the step returned:
+//! the emails to send, the referrals to create, the associations that start or end, the
+//! payouts due.
 //!
 //! Run it with `cargo run --example quickstart`.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use cpor::activity::{ActivityCommand, EvidenceKind, Nomination};
+use cpor::activity::{ActivityCommand, ActivityError, ActivityEvent, EvidenceKind, Nomination};
 use cpor::association::{
-    Acknowledgement, Arbitration, Association, AssociationCommand, AssociationForm, CompanyContact,
-    CompanyContactForm, CustomerContact, CustomerContactForm, InfoRequestReason,
+    Acknowledgement, Arbitration, Association, AssociationCommand, AssociationEvent,
+    AssociationForm, AssociationKey, CompanyContact, CompanyContactForm, CustomerContact,
+    CustomerContactForm, EndReason, InfoRequestReason, KeyUnit, RejectionReason,
 };
 use cpor::catalog::EngagementId;
-use cpor::eligibility::{Action, InMemoryFacts};
-use cpor::service::{Claims, Swept};
+use cpor::eligibility::{Action, InMemoryFacts, Reason};
+use cpor::service::{Claims, ServiceError, Swept};
 use cpor::store::InMemoryStore;
 use cpor::{
-    Actor, Catalogs, ClaimId, CustomerId, DomainName, PartnerId, PartnerUserRole, TenantId, Text,
-    Usd, UserId, UserRoles,
+    Actor, Catalog, Catalogs, ClaimId, CustomerId, PartnerId, PartnerUserRole, TenantId, Text, Usd,
+    UserId, UserRoles,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -27,6 +32,11 @@ fn day(n: i64) -> DateTime<Utc> {
         .single()
         .unwrap_or_default()
         + Duration::days(n)
+}
+
+/// A date as a partner reads it: "Tue 10 Mar 2026".
+fn date(at: DateTime<Utc>) -> String {
+    at.format("%a %-d %b %Y").to_string()
 }
 
 fn id(n: u128) -> Result<ClaimId> {
@@ -41,25 +51,217 @@ fn admin(partner: PartnerId, name: &str) -> Result<Actor> {
     ))
 }
 
-fn main() -> Result<()> {
-    println!("== 1. Identifiers are strict, and printed in one canonical form ==");
-    let tenant: TenantId = "{72F988BF-86F1-41AF-91AB-2D7CD011DB47}".parse()?;
-    let domain: DomainName = "Contoso.OnMicrosoft.com.".parse()?;
-    println!("tenant {tenant}, domain {domain}");
-    let err = "bücher.de".parse::<DomainName>().unwrap_err();
-    println!("refused: [{}] {err}", err.code());
+/// The people and companies of the story, by the IDs the claims hold.
+struct Names {
+    catalog: Catalog,
+    contoso: TenantId,
+    fabrikam: PartnerId,
+}
 
+impl Names {
+    fn partner(&self, partner: PartnerId) -> &'static str {
+        if partner == self.fabrikam {
+            "Fabrikam"
+        } else {
+            "Northwind"
+        }
+    }
+
+    /// The other partner of the story: the one an arbitration took the workload from.
+    fn other_partner(&self, partner: PartnerId) -> &'static str {
+        if partner == self.fabrikam {
+            "Northwind"
+        } else {
+            "Fabrikam"
+        }
+    }
+
+    fn customer(&self, customer: &CustomerId) -> String {
+        match customer {
+            CustomerId::Tenant(tenant) if *tenant == self.contoso => "Contoso".into(),
+            other => format!("the customer {other}"),
+        }
+    }
+
+    /// "Contoso's Teams usage (Modern Work and Security Usage)".
+    fn key(&self, key: &AssociationKey) -> String {
+        let unit = match &key.unit {
+            KeyUnit::Workload(w) => self
+                .catalog
+                .workload(w)
+                .map_or_else(|| w.to_string(), |w| w.name.clone()),
+            KeyUnit::Subscription(s) => format!("subscription {s}"),
+        };
+        let engagement = self
+            .catalog
+            .engagement(&key.engagement)
+            .map_or_else(|| key.engagement.to_string(), |e| e.name.clone());
+        let customer = self.customer(&CustomerId::Tenant(key.tenant));
+        format!("{customer}'s {unit} ({engagement})")
+    }
+
+    fn engagement(&self, engagement: &EngagementId) -> String {
+        self.catalog
+            .engagement(engagement)
+            .map_or_else(|| engagement.to_string(), |e| e.name.clone())
+    }
+}
+
+fn rejection_words(reason: RejectionReason) -> &'static str {
+    match reason {
+        RejectionReason::CustomerDeclined => "the customer declined",
+        RejectionReason::InsufficientPoe => "the proof of execution was not enough",
+        RejectionReason::PartnerRequest => "the partner asked for it",
+        RejectionReason::NoResponse => "nobody answered the reviewer's request in time",
+        RejectionReason::SupersededByArbitration => "another partner won the arbitration",
+        _ => "another reason",
+    }
+}
+
+fn info_words(reason: InfoRequestReason) -> &'static str {
+    match reason {
+        InfoRequestReason::MissingAllPoe => "a proof of execution",
+        InfoRequestReason::MissingCustomerAcknowledgement => "the customer's acknowledgement",
+        InfoRequestReason::MissingOrOldDates => "current dates on the proof of execution",
+        InfoRequestReason::MissingPartnerSolution => "the partner's solution or service",
+        InfoRequestReason::MissingProducts => "the products",
+        _ => "more information",
+    }
+}
+
+/// What the application must do for each event of an association claim, in a partner's words.
+fn tell_association(names: &Names, partner: PartnerId, events: &[AssociationEvent]) {
+    let who = names.partner(partner);
+    let mut told = false;
+    for event in events {
+        let line = match event {
+            AssociationEvent::CustomerNotified {
+                contact,
+                opt_out_until,
+                ..
+            } => format!(
+                "Email the customer contact {contact}: {who} has claimed an association with \
+                 you; you may opt out until {}.",
+                date(*opt_out_until)
+            ),
+            AssociationEvent::InfoRequested { reason, respond_by } => format!(
+                "Tell {who}: the reviewer needs {}; answer by {} or the claim is rejected.",
+                info_words(*reason),
+                date(*respond_by)
+            ),
+            AssociationEvent::AssociationStarted { keys } => {
+                let what: Vec<String> = keys.iter().map(|k| names.key(k)).collect();
+                format!(
+                    "{who} is now the partner of record for {}.",
+                    what.join(", ")
+                )
+            }
+            AssociationEvent::SupersedeHolder { .. } => format!(
+                "{} loses the association in the same write: it lost the arbitration.",
+                names.other_partner(partner)
+            ),
+            AssociationEvent::AssociationEnded { keys, reason } => {
+                let what: Vec<String> = keys.iter().map(|k| names.key(k)).collect();
+                let why = match reason {
+                    EndReason::CustomerDeclined => "the customer declined",
+                    EndReason::Disassociated => "the partner ended it",
+                    EndReason::Superseded => "another partner won the arbitration",
+                    _ => "it ended",
+                };
+                format!("The association for {} ends: {why}.", what.join(", "))
+            }
+            AssociationEvent::Rejected {
+                reason,
+                dispute_until,
+            } => format!(
+                "Tell {} its claim was rejected because {}; {}.",
+                // An arbitration rejects the previous holder's claim, not the winner's.
+                if *reason == RejectionReason::SupersededByArbitration {
+                    names.other_partner(partner)
+                } else {
+                    who
+                },
+                rejection_words(*reason),
+                dispute_until.map_or_else(
+                    || "this cannot be disputed".to_string(),
+                    |until| format!("it may dispute until {}", date(until))
+                )
+            ),
+            // Every accepted command also reports itself, for the claim's history.
+            AssociationEvent::Transitioned { .. } => continue,
+            _ => continue,
+        };
+        println!("      -> {line}");
+        told = true;
+    }
+    if !told {
+        println!("      -> nothing to send; the step is in the claim's history");
+    }
+}
+
+/// What the application must do for each event of an activity claim, in a partner's words.
+fn tell_activity(
+    names: &Names,
+    engagement: &EngagementId,
+    customer: &CustomerId,
+    events: &[ActivityEvent],
+) {
+    let mut told = false;
+    for event in events {
+        let line = match event {
+            ActivityEvent::ConsentEmailRequested { to, reminder } => format!(
+                "Email the customer contact {to}: {}please consent to the {} that Fabrikam \
+                 delivers to {}.",
+                if *reminder { "a reminder: " } else { "" },
+                names.engagement(engagement),
+                names.customer(customer)
+            ),
+            ActivityEvent::ReferralRequested {
+                customer,
+                engagement,
+            } => format!(
+                "Create a partner-led referral for {} and the {}, then link it to the claim.",
+                names.customer(customer),
+                names.engagement(engagement)
+            ),
+            ActivityEvent::CoSellUpgradeRequested { customer } => format!(
+                "Upgrade the referral for {} to co-sell: the customer qualifies.",
+                names.customer(customer)
+            ),
+            ActivityEvent::PayoutDue { amount } => match amount {
+                Some(amount) => format!("Pay Fabrikam ${amount}."),
+                None => "Pay Fabrikam the engagement's fixed amount.".to_string(),
+            },
+            ActivityEvent::Transitioned { .. } => continue,
+            _ => continue,
+        };
+        println!("      -> {line}");
+        told = true;
+    }
+    if !told {
+        println!("      -> nothing to send; the step is in the claim's history");
+    }
+}
+
+fn main() -> Result<()> {
     let claims = Claims::new(InMemoryStore::new(), Catalogs::builtin());
+    let tenant: TenantId = "{72F988BF-86F1-41AF-91AB-2D7CD011DB47}".parse()?;
     let fabrikam = PartnerId::new(4_512_345)?;
     let northwind = PartnerId::new(7_700_001)?;
+    let names = Names {
+        catalog: Catalog::builtin(),
+        contoso: tenant,
+        fabrikam,
+    };
     let alex = admin(fabrikam, "alex@fabrikam.com")?;
     let nancy = admin(northwind, "nancy@northwind.com")?;
     let reviewer = Actor::reviewer(UserId::parse("reviewer@microsoft.com")?);
 
-    println!("\n== 2. Fabrikam claims Contoso's Teams usage: draft to official ==");
+    println!("== 1. Fabrikam claims Contoso's Teams usage: draft to official ==");
     let form = AssociationForm {
         name: "Contoso Teams rollout".into(),
-        tenant: tenant.to_string(),
+        // Loose input is fine: the tenant ID is stored lowercase and without braces.
+        tenant: "{72F988BF-86F1-41AF-91AB-2D7CD011DB47}".into(),
         solution_area: "modern_work_security".into(),
         role: "use_or_consume".into(),
         workloads: vec!["teams".into()],
@@ -75,29 +277,34 @@ fn main() -> Result<()> {
         ..AssociationForm::default()
     };
     let first = id(1)?;
-    claims.create_association(first, &form, &alex, day(0))?;
+    let created = claims.create_association(first, &form, &alex, day(0))?;
+    println!(
+        "  Alex creates the draft                 [{}]",
+        created.claim.state()
+    );
+    tell_association(&names, fabrikam, &created.events);
     for (label, command, actor) in [
         (
-            "attach the signed SoW",
+            "Alex attaches the signed SoW",
             AssociationCommand::AttachPoe {
                 reference: Text::parse("sow-fabrikam.pdf")?,
             },
             &alex,
         ),
         (
-            "submit; Contoso is notified",
+            "Alex submits",
             AssociationCommand::Submit {
                 acknowledgement: Acknowledgement::Given,
             },
             &alex,
         ),
         (
-            "reviewer starts the review",
+            "the reviewer starts the review",
             AssociationCommand::StartReview,
             &reviewer,
         ),
         (
-            "reviewer approves",
+            "the reviewer approves",
             AssociationCommand::Approve {
                 arbitration: Arbitration::None,
             },
@@ -105,31 +312,46 @@ fn main() -> Result<()> {
         ),
     ] {
         let done = claims.association(first, &command, actor, day(1))?;
-        println!("  {label:<32} -> {}", done.claim.state());
+        println!("  {label:<38} [{}]", done.claim.state());
+        tell_association(&names, fabrikam, &done.events);
     }
     let stored = claims.load(&alex, first)?;
     if let Some(claim) = stored.claim.as_association() {
-        for (when, now) in [("day 2", day(2)), ("day 8", day(8))] {
+        for (when, now) in [("on day 2", day(2)), ("on day 8", day(8))] {
             match claim.association(now) {
                 Association::PendingOptOut { until } => {
-                    println!("  {when}: the customer may opt out until {until}")
+                    println!("  {when}, Contoso may still opt out, until {}", date(until));
                 }
-                Association::Official { since } => println!("  {when}: official since {since}"),
-                other => println!("  {when}: {other:?}"),
+                Association::Official { since } => {
+                    println!(
+                        "  {when}, the association is official (since {})",
+                        date(since)
+                    );
+                }
+                _ => println!("  {when}, there is no association"),
             }
         }
     }
-    let scope = claims.usage_scope(fabrikam, tenant, day(8))?;
+    let workloads = |partner| -> Result<Vec<String>> {
+        Ok(claims
+            .usage_scope(partner, tenant, day(8))?
+            .iter()
+            .map(|grant| match &grant.unit {
+                KeyUnit::Workload(w) => names
+                    .catalog
+                    .workload(w)
+                    .map_or_else(|| w.to_string(), |w| w.name.clone()),
+                KeyUnit::Subscription(s) => format!("subscription {s}"),
+            })
+            .collect())
+    };
     println!(
-        "  Fabrikam may now see usage data for: {:?}",
-        scope.iter().map(|g| g.unit.to_string()).collect::<Vec<_>>()
-    );
-    println!(
-        "  Northwind may see: {:?}",
-        claims.usage_scope(northwind, tenant, day(8))?
+        "  Fabrikam may now see Contoso's usage of: {:?}; Northwind of: {:?}",
+        workloads(fabrikam)?,
+        workloads(northwind)?
     );
 
-    println!("\n== 3. Northwind claims the same workload: refused, then won by arbitration ==");
+    println!("\n== 2. Northwind claims the same workload: refused, then won by arbitration ==");
     let second = id(2)?;
     let nw_form = AssociationForm {
         name: "Contoso Teams adoption".into(),
@@ -150,6 +372,7 @@ fn main() -> Result<()> {
     ] {
         claims.association(second, &command, &nancy, day(9))?;
     }
+    println!("  Nancy creates, attaches a newer SoW and submits: allowed while Fabrikam holds it");
     claims.association(second, &AssociationCommand::StartReview, &reviewer, day(10))?;
     let plain = AssociationCommand::Approve {
         arbitration: Arbitration::None,
@@ -157,43 +380,57 @@ fn main() -> Result<()> {
     let refused = claims
         .association(second, &plain, &reviewer, day(10))
         .unwrap_err();
-    println!("  plain approval refused: [{}] {refused}", refused.code());
-    println!("  the holder is {:?}", refused.holder());
+    println!(
+        "  a plain approval is refused ({}): Fabrikam's claim holds Contoso's Teams{}",
+        refused.code(),
+        if refused.holder() == Some(first) {
+            ""
+        } else {
+            " (unexpected holder)"
+        }
+    );
     let arbitration = AssociationCommand::Approve {
         arbitration: Arbitration::Supersedes(first),
     };
     let won = claims.association(second, &arbitration, &reviewer, day(11))?;
     println!(
-        "  arbitration approval -> {} (in one commit the holder becomes {})",
-        won.claim.state(),
-        claims
-            .load(&alex, first)?
-            .claim
+        "  the reviewer approves as an arbitration  [{}]",
+        won.claim.state()
+    );
+    tell_association(&names, northwind, &won.events);
+    let lost = claims.load(&alex, first)?;
+    println!(
+        "  in the same write, Fabrikam's claim became [{}]",
+        lost.claim
             .as_association()
             .map(|c| c.state().to_string())
             .unwrap_or_default()
     );
     let not_found = claims.load(&alex, second).unwrap_err();
     println!(
-        "  Fabrikam asking for Northwind's claim: [{}] {not_found}",
+        "  Fabrikam asking for Northwind's claim is told it does not exist ({})",
         not_found.code()
     );
 
-    println!("\n== 4. An MCI workshop: add customer, consent, evidence, completed ==");
-    let workshop = EngagementId::parse("threat_protection_workshop")?;
+    println!("\n== 3. An MCI assessment: add customer, consent, evidence, paid ==");
+    let assessment = EngagementId::parse("copilot_readiness_assessment")?;
     let contoso = CustomerId::Tenant(tenant);
-    let fourth_coffee = CustomerId::Tenant("0b1f6471-1bf0-4dda-aec3-cb9272f09590".parse()?);
+    let fourth_coffee_tenant: TenantId = "0b1f6471-1bf0-4dda-aec3-cb9272f09590".parse()?;
+    let fourth_coffee = CustomerId::Tenant(fourth_coffee_tenant);
     let facts = InMemoryFacts::new()
-        .enrolled(fabrikam, workshop.clone())
+        .enrolled(fabrikam, assessment.clone())
         .with_email_domains(tenant, ["contoso.com".parse()?])
-        .eligible(contoso.clone(), workshop.clone())
+        .eligible(contoso.clone(), assessment.clone())
+        .with_referral_conditions(contoso.clone(), assessment.clone())
+        .with_co_sell_qualified(contoso.clone())
+        .with_email_domains(fourth_coffee_tenant, ["fourthcoffee.com".parse()?])
         .not_eligible(
             fourth_coffee.clone(),
-            workshop.clone(),
+            assessment.clone(),
             Text::parse("below the seat threshold")?,
         );
     let nomination = Nomination {
-        name: Text::parse("Contoso threat protection")?,
+        name: Text::parse("Contoso Copilot readiness")?,
         partner: fabrikam,
         customer: contoso.clone(),
         customer_contact: CustomerContact {
@@ -206,16 +443,29 @@ fn main() -> Result<()> {
             email: "alex@fabrikam.com".parse()?,
         },
         mismatch_reason: None,
-        engagements: vec![(workshop.clone(), id(3)?)],
+        engagements: vec![(assessment.clone(), id(3)?)],
         hours: None,
     };
     let made = claims.nominate(&nomination, Action::Add, &alex, day(12), &facts)?;
-    let workshop_claim = made.first().map(|o| o.claim.id()).ok_or("one claim")?;
-    println!("  add customer                     -> customer_claimed");
+    let created = made.first().ok_or("one claim")?;
+    let assessment_claim = created.claim.id();
+    println!(
+        "  Alex adds Contoso                      [{}]",
+        created.claim.state()
+    );
+    tell_activity(&names, &assessment, &contoso, &created.events);
     let contoso_customer = Actor::customer(contoso.clone());
     let steps: Vec<(&str, ActivityCommand, &Actor, i64)> = vec![
         (
-            "send consent ($80,000 deal)",
+            "the referral is linked",
+            ActivityCommand::LinkReferral {
+                referral: Text::parse("referral-8842")?,
+            },
+            &Actor::System,
+            12,
+        ),
+        (
+            "Alex asks for consent ($80,000 deal)",
             ActivityCommand::SendConsent {
                 estimated_deal_size: Usd::from_dollars(80_000).ok_or("amount")?,
             },
@@ -223,31 +473,22 @@ fn main() -> Result<()> {
             12,
         ),
         (
-            "customer consents",
+            "Contoso consents",
             ActivityCommand::AcceptConsent,
             &contoso_customer,
             14,
         ),
         (
-            "POE document",
+            "Alex adds the POE document",
             ActivityCommand::AddEvidence {
                 kind: EvidenceKind::Poe,
-                reference: Text::parse("report.pdf")?,
+                reference: Text::parse("readiness-report.pdf")?,
             },
             &alex,
             20,
         ),
         (
-            "customer survey",
-            ActivityCommand::AddEvidence {
-                kind: EvidenceKind::CustomerSurvey,
-                reference: Text::parse("survey-1")?,
-            },
-            &alex,
-            21,
-        ),
-        (
-            "partner survey",
+            "Alex adds the partner survey",
             ActivityCommand::AddEvidence {
                 kind: EvidenceKind::PartnerSurvey,
                 reference: Text::parse("survey-2")?,
@@ -255,22 +496,43 @@ fn main() -> Result<()> {
             &alex,
             21,
         ),
-        ("submit", ActivityCommand::Submit, &alex, 22),
-        ("start review", ActivityCommand::StartReview, &reviewer, 23),
-        ("approve", ActivityCommand::Approve, &reviewer, 25),
-        ("paid", ActivityCommand::MarkPaid, &reviewer, 40),
+        ("Alex submits", ActivityCommand::Submit, &alex, 22),
+        (
+            "the reviewer starts the review",
+            ActivityCommand::StartReview,
+            &reviewer,
+            23,
+        ),
+        (
+            "the reviewer approves",
+            ActivityCommand::Approve,
+            &reviewer,
+            25,
+        ),
+        (
+            "the payment is recorded",
+            ActivityCommand::MarkPaid,
+            &reviewer,
+            40,
+        ),
     ];
     for (label, command, actor, at) in steps {
-        let done = claims.activity(workshop_claim, &command, actor, day(at), &facts)?;
-        println!("  {label:<32} -> {}", done.claim.state());
+        let done = claims.activity(assessment_claim, &command, actor, day(at), &facts)?;
+        println!("  {label:<38} [{}]", done.claim.state());
+        tell_activity(&names, &assessment, &contoso, &done.events);
     }
 
-    println!("\n== 5. A customer that is not eligible, with every reason ==");
+    println!("\n== 4. A customer that is not eligible, with every reason ==");
     let refused = claims
         .nominate(
             &Nomination {
                 customer: fourth_coffee.clone(),
-                engagements: vec![(workshop.clone(), id(4)?)],
+                customer_contact: CustomerContact {
+                    name: Text::parse("Sara Davis")?,
+                    title: Text::parse("IT director")?,
+                    email: "sara@fourthcoffee.com".parse()?,
+                },
+                engagements: vec![(assessment.clone(), id(4)?)],
                 ..nomination.clone()
             },
             Action::Add,
@@ -279,47 +541,58 @@ fn main() -> Result<()> {
             &facts,
         )
         .unwrap_err();
-    println!("  [{}] {refused}", refused.code());
+    println!("  adding Fourth Coffee is refused ({}):", refused.code());
+    if let ServiceError::Activity(ActivityError::NotEligible { reasons, .. }) = &refused {
+        for reason in reasons {
+            match reason {
+                Reason::CustomerNotEligible {
+                    reason: Some(why), ..
+                } => println!("    {}: {why}", reason.code()),
+                other => println!("    {}", other.code()),
+            }
+        }
+    }
 
-    println!("\n== 6. The Customers page of the workshop ==");
+    println!("\n== 5. The Customers page of the assessment ==");
     let page = claims.customers_page(
-        &workshop,
+        &assessment,
         fabrikam,
         &alex,
         std::slice::from_ref(&fourth_coffee),
         day(41),
         &facts,
     )?;
-    println!(
-        "  eligible:     {:?}",
-        page.eligible
-            .iter()
-            .map(|r| (r.customer.to_string(), r.actions))
-            .collect::<Vec<_>>()
-    );
-    println!(
-        "  not eligible: {:?}",
-        page.not_eligible
-            .iter()
-            .map(|r| (
-                r.customer.to_string(),
-                r.reasons
-                    .iter()
-                    .flatten()
-                    .map(|x| x.code())
-                    .collect::<Vec<_>>()
-            ))
-            .collect::<Vec<_>>()
-    );
-    println!(
-        "  complete:     {:?}",
-        page.complete
-            .iter()
-            .map(|r| (r.customer.to_string(), r.state))
-            .collect::<Vec<_>>()
-    );
+    let customer_name = |c: &CustomerId| {
+        if *c == fourth_coffee {
+            "Fourth Coffee".to_string()
+        } else {
+            names.customer(c)
+        }
+    };
+    for row in &page.eligible {
+        println!(
+            "  Eligible:     {} ({:?})",
+            customer_name(&row.customer),
+            row.actions
+        );
+    }
+    for row in &page.not_eligible {
+        let reasons: Vec<&str> = row.reasons.iter().flatten().map(|r| r.code()).collect();
+        println!(
+            "  Not eligible: {} ({})",
+            customer_name(&row.customer),
+            reasons.join(", ")
+        );
+    }
+    for row in &page.complete {
+        println!(
+            "  Complete:     {} [{}]",
+            customer_name(&row.customer),
+            row.state
+        );
+    }
 
-    println!("\n== 7. The timer: an unanswered info request expires ==");
+    println!("\n== 6. The timer: an unanswered info request expires ==");
     let third = id(5)?;
     let biz = AssociationForm {
         name: "Contoso Dynamics presales".into(),
@@ -356,20 +629,23 @@ fn main() -> Result<()> {
         &reviewer,
         day(43),
     )?;
-    let due = asked.claim.next_deadline().ok_or("a deadline")?;
-    println!("  info requested; the partner must answer by {due}");
     println!(
-        "  sweep a day before: {} claim(s) expired",
+        "  the reviewer asks for information      [{}]",
+        asked.claim.state()
+    );
+    tell_association(&names, fabrikam, &asked.events);
+    let due = asked.claim.next_deadline().ok_or("a deadline")?;
+    println!(
+        "  the sweep a day before the deadline expires {} claim(s)",
         claims.sweep(due - Duration::days(1), &facts)?.len()
     );
     for swept in claims.sweep(due, &facts)? {
         if let Swept::Association(done) = swept {
             println!(
-                "  sweep at the deadline: {} -> {} ({:?})",
-                done.claim.id(),
-                done.claim.state(),
-                done.claim.rejection().map(|r| r.reason)
+                "  the sweep at the deadline              [{}]",
+                done.claim.state()
             );
+            tell_association(&names, fabrikam, &done.events);
         }
     }
     Ok(())
