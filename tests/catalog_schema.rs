@@ -15,7 +15,14 @@ const SCHEMA: &str = include_str!("../schemas/catalog.schema.json");
 const BUILTIN: &str = include_str!("../catalogs/builtin.json");
 
 /// Keywords that only annotate.
-const ANNOTATIONS: [&str; 6] = ["$schema", "title", "description", "default", "format", "$defs"];
+const ANNOTATIONS: [&str; 6] = [
+    "$schema",
+    "title",
+    "description",
+    "default",
+    "format",
+    "$defs",
+];
 
 struct Checker {
     root: Value,
@@ -190,7 +197,10 @@ fn the_schema_refuses_what_the_crate_refuses_for_its_shape() {
     };
     let cases: Vec<(&str, Value)> = vec![
         ("no program year", json!({ "roles": [] })),
-        ("unknown field", json!({ "program_year": "FY26", "colour": "blue" })),
+        (
+            "unknown field",
+            json!({ "program_year": "FY26", "colour": "blue" }),
+        ),
         ("bad year", json!({ "program_year": "2026" })),
         ("empty list of catalogs", json!([])),
         (
@@ -231,7 +241,10 @@ fn the_schema_refuses_what_the_crate_refuses_for_its_shape() {
         ),
     ];
     for (what, value) in cases {
-        assert!(!checker.problems(&value).is_empty(), "{what}: accepted by the schema");
+        assert!(
+            !checker.problems(&value).is_empty(),
+            "{what}: accepted by the schema"
+        );
         assert!(
             serde_json::from_value::<Catalogs>(value.clone()).is_err()
                 && serde_json::from_value::<Catalog>(value).is_err(),

@@ -111,7 +111,12 @@ fn association_dot() -> String {
                 Issuer::Customer => "customer",
                 Issuer::System => "timer",
             };
-            (t.from.as_str(), t.command.to_string(), issuer, t.to.as_str())
+            (
+                t.from.as_str(),
+                t.command.to_string(),
+                issuer,
+                t.to.as_str(),
+            )
         })
         .collect();
     dot(

@@ -75,9 +75,9 @@
 mod key;
 mod model;
 mod registry;
-mod validate;
 #[cfg(test)]
 mod schema;
+mod validate;
 
 use serde::{Deserialize, Serialize};
 

@@ -6,8 +6,8 @@ use std::mem;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Catalog, RawCatalog};
 use super::key::ProgramYear;
+use super::{Catalog, RawCatalog};
 
 /// The catalogs of several program years, one per [`ProgramYear`], never empty.
 ///
@@ -221,6 +221,9 @@ mod builtin_json {
     fn the_file_is_in_canonical_form() {
         let catalogs: Catalogs = serde_json::from_str(BUILTIN_JSON).expect("loads");
         let written = serde_json::to_string_pretty(&catalogs).expect("writes") + "\n";
-        assert!(written == BUILTIN_JSON, "catalogs/builtin.json is not in canonical form");
+        assert!(
+            written == BUILTIN_JSON,
+            "catalogs/builtin.json is not in canonical form"
+        );
     }
 }
