@@ -32,6 +32,10 @@
 //! to a CPOR engagement of its own solution area, deadlines are at least one day, and
 //! variable pay nominates customers by MSX opportunity ID only.
 //!
+//! The JSON form is described by a JSON Schema, `schemas/catalog.schema.json` in the crate's
+//! repository, generated from these types. The built-in catalogs are the file
+//! `catalogs/builtin.json` beside it, which makes a good start for a catalog of your own.
+//!
 //! # Program years
 //!
 //! [`Catalogs`] holds one catalog per [`ProgramYear`]. A claim records the program year it
