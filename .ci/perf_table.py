@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Print the performance table of BENCHMARKS.md from a criterion run, or write it there.
 
-Run `cargo bench --all-features` first (with CPOR_PG_URL set for the PostgreSQL rows), then
+Run `cargo bench -p cpor-benches` first (with CPOR_PG_URL set for the PostgreSQL rows), then
 `python3 .ci/perf_table.py [target/criterion] [--write]`. Every figure is a criterion median; a
 ratio divides two medians of the same run. Rows whose benchmark did not run say so. With
 `--write`, the table between the perf-table markers of BENCHMARKS.md is replaced; the README's
