@@ -15,8 +15,10 @@
 //! | Module | What it holds |
 //! |---|---|
 //! | [`guide`] | the user's guide: the program, the lifecycles, the rules, the crate's choices (documentation only) |
-//! | [`service`] | [`Claims`](service::Claims): what an application calls for each user action: load, decide, commit atomically, retry; the timer's sweep; usage scope |
-//! | [`store`] | the [`Store`](store::Store) trait, the strict in-memory store, and the SQLite and PostgreSQL stores (features `sqlite`, `postgres`) |
+//! | [`service`] | [`AsyncClaims`](service::AsyncClaims) and [`Claims`](service::Claims) (blocking), one core: what an application calls for each user action: load, decide, commit atomically, retry; paged lists; the timer's sweep; usage scope |
+//! | [`store`] | the [`Store`](store::Store) and [`AsyncStore`](store::AsyncStore) traits, paging, the strict in-memory store, and the SQLite and PostgreSQL stores (features `sqlite`, `postgres`) |
+//! | [`event`] | the events the service returns, each with a stable ID that names its claim |
+//! | [`error`] | [`ErrorKind`] and the table of every error code |
 //! | [`association`] | the CPOR claim: form, state machine, history, uniqueness keys, official status |
 //! | [`activity`] | the MCI partner-activity claim: add/claim customer, consent, evidence, review, payout |
 //! | [`eligibility`] | MCI eligibility as a pure decision over facts the application supplies |
@@ -83,16 +85,18 @@
 //! // Submitting notifies the customer, who may opt out for five business days.
 //! let submit = AssociationCommand::Submit { acknowledgement: Acknowledgement::Given };
 //! let submitted = claims.association(id, &submit, &admin, monday)?;
-//! assert!(submitted.events.iter().any(|event| matches!(
-//!     event,
+//! assert!(submitted.events.iter().any(|emitted| matches!(
+//!     &emitted.event,
 //!     AssociationEvent::CustomerNotified { contact, .. } if contact.to_string() == "megan@contoso.com"
 //! )));
 //!
 //! claims.association(id, &AssociationCommand::StartReview, &reviewer, monday)?;
 //! let approve = AssociationCommand::Approve { arbitration: Arbitration::None };
 //! let approved = claims.association(id, &approve, &reviewer, monday)?;
-//! for event in &approved.events {
-//!     if let AssociationEvent::AssociationStarted { keys } = event {
+//! for emitted in &approved.events {
+//!     // Each event names its claim: `emitted.id` is (claim, version, index).
+//!     assert_eq!(emitted.id.claim, id);
+//!     if let AssociationEvent::AssociationStarted { keys } = &emitted.event {
 //!         // One key per workload: Fabrikam is now the partner for Contoso's Teams usage.
 //!         assert_eq!(keys.len(), 1);
 //!         println!("associated: {}", keys[0]);
@@ -217,6 +221,7 @@ pub(crate) mod codec;
 pub mod customers;
 pub mod eligibility;
 pub mod error;
+pub mod event;
 mod fast_hash;
 pub mod guide;
 pub mod id;

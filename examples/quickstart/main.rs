@@ -203,7 +203,15 @@ fn main() -> Result<()> {
         "  the reviewer approves as an arbitration  [{}]",
         won.claim.state()
     );
-    tell_association(&names, northwind, &won.events);
+    // Each event names its claim: the winner's are Northwind's, the superseded claim's are
+    // Fabrikam's.
+    let (winner, superseded): (Vec<_>, Vec<_>) = won
+        .events
+        .iter()
+        .cloned()
+        .partition(|e| e.claim() == second);
+    tell_association(&names, northwind, &winner);
+    tell_association(&names, fabrikam, &superseded);
     let lost = claims.load(&alex, first)?;
     println!(
         "  in the same write, Fabrikam's claim became [{}]",

@@ -7,6 +7,7 @@ use cpor::association::{
     AssociationEvent, AssociationKey, EndReason, InfoRequestReason, KeyUnit, RejectionReason,
 };
 use cpor::catalog::EngagementId;
+use cpor::event::Emitted;
 use cpor::{Catalog, CustomerId, PartnerId, TenantId};
 
 /// A date as a partner reads it: "Tue 10 Mar 2026".
@@ -96,10 +97,10 @@ fn info_words(reason: InfoRequestReason) -> &'static str {
 }
 
 /// What the application must do for each event of an association claim, in a partner's words.
-pub fn tell_association(names: &Names, partner: PartnerId, events: &[AssociationEvent]) {
+pub fn tell_association(names: &Names, partner: PartnerId, events: &[Emitted<AssociationEvent>]) {
     let who = names.partner(partner);
     let mut told = false;
-    for event in events {
+    for event in events.iter().map(|e| &e.event) {
         let line = match event {
             AssociationEvent::CustomerNotified {
                 contact,
@@ -170,10 +171,10 @@ pub fn tell_activity(
     names: &Names,
     engagement: &EngagementId,
     customer: &CustomerId,
-    events: &[ActivityEvent],
+    events: &[Emitted<ActivityEvent>],
 ) {
     let mut told = false;
-    for event in events {
+    for event in events.iter().map(|e| &e.event) {
         let line = match event {
             ActivityEvent::ConsentEmailRequested { to, reminder } => format!(
                 "Email the customer contact {to}: {}please consent to the {} that Fabrikam \

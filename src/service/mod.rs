@@ -58,6 +58,7 @@ use crate::association::{
 };
 use crate::catalog::{Catalog, Catalogs, EngagementId, ProgramYear};
 use crate::eligibility::{CustomerEligibility, Enrollment, Facts};
+use crate::event::Emitted;
 use crate::id::{ClaimId, CustomerId, DomainName, PartnerId, TenantId};
 use crate::store::{
     AsyncStore, Claim, CountedKey, Page, PageRequest, Scope, StoreError, Stored, Version,
@@ -177,8 +178,10 @@ pub struct Outcome<C, E> {
     pub claim: C,
     /// Its new version (for a replay: its version now).
     pub version: Version,
-    /// What the application must do. A replay has none: the first call returned them.
-    pub events: Vec<E>,
+    /// What the application must do, each event with its ID, which names the claim it is
+    /// about (an arbitration's approval returns the superseded claim's events under that
+    /// claim). A replay has none: the first call returned them.
+    pub events: Vec<Emitted<E>>,
     /// Whether this answers a retry of an action already applied (the same claim ID and
     /// creation input, or the same request ID and command), which was not applied again.
     pub replayed: bool,
