@@ -7,14 +7,14 @@
 //!
 //! - [`AsyncClaims`], over an [`AsyncStore`], for async services: every method is an
 //!   `async fn` whose future is `Send`, to await straight from a tokio handler;
-//! - [`Claims`], over a blocking [`Store`], for scripts, tests and threaded programs.
+//! - [`Claims`], over a blocking [`Store`](crate::store::Store), for scripts, tests and threaded programs.
 //!
 //! # One core, two drivers
 //!
 //! The decisions (which claims to load, what the pure core decides, which writes to commit,
 //! when to retry, how to treat a retried request) are written **once**, as the async methods
 //! of [`AsyncClaims`]. They do no I/O of their own: every read and write goes through the
-//! store trait. [`Claims`] is the blocking driver: it lifts its [`Store`] into an
+//! store trait. [`Claims`] is the blocking driver: it lifts its [`Store`](crate::store::Store) into an
 //! [`AsyncStore`] whose futures do their work when first polled, and polls the very same
 //! futures to completion on the calling thread, with no runtime (so it works inside a tokio
 //! worker too, blocking it as any blocking call does).
@@ -231,7 +231,7 @@ pub fn usage_scope<'a>(
 }
 
 /// The claims service over an [`AsyncStore`] `S`: every action is an `async fn` with a
-/// `Send` future. [`Claims`] is the same service over a blocking [`Store`].
+/// `Send` future. [`Claims`] is the same service over a blocking [`Store`](crate::store::Store).
 ///
 /// ```
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
