@@ -5,7 +5,10 @@
 //!   readers), with no writer, then while a writer thread commits new claims continuously,
 //!   in one run. After the two measurements the bench prints both rates and their ratio
 //!   (reads per second with the writer over reads per second without it), the medians of
-//!   three alternated fixed-time runs of each (2 s; 0.2 s in short mode);
+//!   three alternated fixed-time runs of each (2 s; 0.2 s in short mode). The reference
+//!   is the same reads and writes through a store of the same file with no readers
+//!   (`SqliteOptions::readers(0)`: one connection, as before the pool), whose reads wait
+//!   behind each commit;
 //! - `sqlite async commands`: commands per second through `AsyncClaims<SqliteStore>` on a
 //!   multi-threaded tokio runtime (2 workers), with 1, 8 and 32 concurrent clients (tokio
 //!   tasks), each driving claims of its own through a create and four commands (attach a
@@ -161,6 +164,24 @@ fn reads_beside_a_writer(c: &mut Criterion) {
         b.iter_custom(|iters| read_from_threads(&store, &ids, iters));
     });
     writer.stop();
+    // The reference: the same reads and writes on one connection (a store of the same file
+    // with no readers, as `SqliteStore` was before its pool), so that reads wait behind each
+    // commit.
+    let single = Arc::new(
+        SqliteOptions::new()
+            .synchronous(Synchronous::Normal)
+            .readers(0)
+            .open(dir.db())
+            .unwrap(),
+    );
+    let writer = Writer::start(Arc::clone(&single), prefill + 500_000);
+    group.bench_function(
+        "load, 4 threads, a writer committing, one connection",
+        |b| {
+            b.iter_custom(|iters| read_from_threads(&single, &ids, iters));
+        },
+    );
+    writer.stop();
     group.finish();
 
     // The same two runs for a fixed time, for the ratio in one line.
@@ -190,19 +211,27 @@ fn reads_beside_a_writer(c: &mut Criterion) {
     // Alternated, three rounds each, so that a slow moment of the machine does not fall on
     // one side only: the medians.
     let (mut alone, mut beside, mut commits) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut one, mut one_commits) = (Vec::new(), Vec::new());
     for round in 0..3 {
         alone.push(rate(&store));
         let writer = Writer::start(Arc::clone(&store), prefill + 1_000_000 * (round + 1));
         beside.push(rate(&store));
         commits.push(writer.stop() as f64 / window.as_secs_f64());
+        let writer = Writer::start(Arc::clone(&single), prefill + 1_000_000 * (round + 4));
+        one.push(rate(&single));
+        one_commits.push(writer.stop() as f64 / window.as_secs_f64());
     }
     let (alone, beside, commits) = (median(alone), median(beside), median(commits));
+    let (one, one_commits) = (median(one), median(one_commits));
     println!(
         "sqlite reads beside a writer (medians of 3 alternated runs of {window:?}): \
          {alone:.0} loads/s alone, {beside:.0} loads/s with a writer committing \
-         ({commits:.0} commits/s): ratio {:.2}",
-        beside / alone
+         ({commits:.0} commits/s): ratio {:.2}; on one connection with the writer \
+         {one:.0} loads/s ({one_commits:.0} commits/s): ratio {:.2}",
+        beside / alone,
+        one / alone
     );
+    drop(single);
     drop(store);
 }
 
