@@ -226,3 +226,36 @@ fn a_reader_sees_every_commit_that_returned() {
         );
     }
 }
+
+#[test]
+fn with_no_readers_a_query_waits_for_the_commit_on_the_writer() {
+    // The contrast of `queries_run_beside_a_commit_of_the_same_store`: on one connection, a
+    // query waits until the commit that holds it gives up.
+    let db = TempDb::new();
+    let store = SqliteOptions::new()
+        .readers(0)
+        .busy_timeout(Duration::from_millis(400))
+        .open(db.path())
+        .unwrap();
+    let claim = draft(50);
+    Store::commit(&store, vec![Write::create(claim.clone())]).unwrap();
+    let other = hold_the_write_lock(&db);
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| Store::commit(&store, vec![Write::create(draft(51))]));
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        assert!(
+            Store::load(&store, Scope::Microsoft, claim.id())
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(150),
+            "{:?}",
+            started.elapsed()
+        );
+        let refused = waiting.join().unwrap().unwrap_err();
+        assert!(matches!(refused, StoreError::Timeout { what: "lock", .. }));
+    });
+    drop(other);
+}
