@@ -50,7 +50,7 @@ pub use page::{Cursor, CursorError, Page, PageRequest};
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_MAX_CONNECTIONS, DEFAULT_SCHEMA, PgStore};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteStore, Synchronous};
+pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 use crate::catalog::EngagementId;
 use crate::id::{ClaimId, CustomerId, PartnerId};
