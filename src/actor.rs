@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::ErrorKind;
 use crate::id::{CustomerId, PartnerId};
 
 /// The ID of a person as the application knows them: a user principal name, an object ID, a
@@ -42,6 +43,18 @@ impl UserIdError {
             Self::TooLong => "user_id.too_long",
             Self::InvalidCharacter { .. } => "user_id.invalid_character",
         }
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the input does not parse.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same input is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }
 
@@ -340,6 +353,20 @@ impl ActorKind {
             Self::Reviewer => "reviewer",
             Self::Customer => "customer",
             Self::System => "system",
+        }
+    }
+
+    /// The kind in lowercase words with its article, for messages, such as
+    /// `an incentives admin` or `the timer`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::IncentivesAdmin => "an incentives admin",
+            Self::IncentivesUser => "an incentives user",
+            Self::OtherPartnerUser => "a partner user without an incentives role",
+            Self::Reviewer => "a microsoft reviewer",
+            Self::Customer => "the customer",
+            Self::System => "the timer",
         }
     }
 }

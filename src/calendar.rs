@@ -49,6 +49,8 @@ use std::ops::Bound;
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
+use crate::error::ErrorKind;
+
 /// The seven weekdays, Monday first.
 const ALL_WEEKDAYS: [Weekday; 7] = [
     Weekday::Mon,
@@ -78,6 +80,18 @@ impl CalendarError {
         match self {
             Self::NoBusinessDays => "calendar.no_business_days",
         }
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], a calendar needs a business day.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same input is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }
 

@@ -32,7 +32,8 @@ use crate::fast_hash::Map;
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
 /// An action a row of the Eligible tab offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RowAction {
     /// Add the customer (a customer new to the partner).
@@ -106,6 +107,13 @@ impl RowActions {
     }
 }
 
+/// A list of the actions, in their fixed order, such as `["send_consent", "cancel"]`.
+impl serde::Serialize for RowActions {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
 impl fmt::Debug for RowActions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.iter()).finish()
@@ -113,7 +121,7 @@ impl fmt::Debug for RowActions {
 }
 
 /// A row of the Eligible tab.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EligibleRow {
     /// The customer.
     pub customer: CustomerId,
@@ -124,7 +132,7 @@ pub struct EligibleRow {
 }
 
 /// A row of the Not eligible tab.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NotEligibleRow {
     /// The customer.
     pub customer: CustomerId,
@@ -133,7 +141,7 @@ pub struct NotEligibleRow {
 }
 
 /// A row of the Complete tab.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CompleteRow {
     /// The customer.
     pub customer: CustomerId,
@@ -144,7 +152,7 @@ pub struct CompleteRow {
 }
 
 /// The Customers page of one engagement for one partner location.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct CustomersPage {
     /// Customers that can be added or claimed now, and claims in progress.
     pub eligible: Vec<EligibleRow>,

@@ -134,6 +134,7 @@ pub mod claim;
 pub(crate) mod codec;
 pub mod customers;
 pub mod eligibility;
+pub mod error;
 mod fast_hash;
 pub mod id;
 pub mod money;
@@ -148,6 +149,7 @@ pub use actor::{Actor, ActorKind, Locations, PartnerUserRole, UserId, UserRoles}
 pub use association::{AssociationClaim, AssociationCommand, AssociationError, AssociationForm};
 pub use calendar::BusinessCalendar;
 pub use catalog::{Catalog, Catalogs, ProgramYear};
+pub use error::ErrorKind;
 pub use id::{
     AzureSubscriptionId, ClaimId, CustomerId, CustomerIdKind, DomainName, EmailAddress, IdError,
     IdErrorKind, IdField, MsxOpportunityId, PartnerId, SubscriptionId, TenantId, Tpid,

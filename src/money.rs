@@ -39,6 +39,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::ErrorKind;
+
 /// The longest piece of the offending input that a [`MoneyError`] keeps, in characters.
 pub const INPUT_ECHO_LIMIT: usize = 64;
 
@@ -431,6 +433,18 @@ impl MoneyError {
             Self::TooLarge { .. } | Self::Overflow { .. } => "money.overflow",
             Self::Underflow { .. } => "money.underflow",
         }
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], an amount that does not parse, or arithmetic out of range.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same input is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }
 

@@ -14,6 +14,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::claim::invalid::{Checked, Invariant, ensure, excerpt};
+use crate::error::ErrorKind;
 
 /// A caller-chosen request ID: 1 to 128 characters of ASCII letters, digits and `-`, `_`,
 /// `.`, `:`.
@@ -32,6 +33,18 @@ impl RequestIdError {
     #[must_use]
     pub const fn code(&self) -> &'static str {
         "request_id.invalid"
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the input does not parse.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same input is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }
 

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::ErrorKind;
+
 /// The longest [`Text`], in characters.
 pub const MAX_TEXT_CHARS: usize = 4000;
 
@@ -52,6 +54,18 @@ impl TextError {
             Self::TooLong => "text.too_long",
             Self::ControlCharacter { .. } => "text.control_character",
         }
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the input does not parse.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same input is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }
 

@@ -20,6 +20,20 @@ fn every_public_type_is_send_and_sync() {
     assert_send_sync::<cpor::IdField>();
     assert_send_sync::<cpor::calendar::BusinessCalendar>();
     assert_send_sync::<cpor::calendar::CalendarError>();
+    assert_send_sync::<cpor::ErrorKind>();
+}
+
+/// Every error says what kind of failure it is, through one `ErrorKind`, at both its paths.
+#[test]
+fn errors_have_a_kind() {
+    let kind: cpor::error::ErrorKind = "".parse::<cpor::TenantId>().unwrap_err().kind();
+    assert_eq!(kind, cpor::ErrorKind::Invalid);
+    let err = cpor::service::ServiceError::from(cpor::store::StoreError::backend(
+        std::io::Error::other("disk on fire"),
+    ));
+    assert_eq!(err.code(), "store.backend");
+    assert_eq!(err.kind(), cpor::ErrorKind::Internal);
+    assert!(!err.is_retryable());
 }
 
 /// Errors are ordinary `std::error::Error` values that can be boxed and sent.

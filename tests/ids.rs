@@ -438,8 +438,8 @@ fn a_huge_input_is_never_echoed() {
 fn error_parts_are_exposed_as_data() {
     let err = "contoso..com".parse::<DomainName>().unwrap_err();
     assert_eq!(err.field(), IdField::DomainName);
-    assert_eq!(err.kind(), IdErrorKind::EmptyLabel { index: 8 });
-    assert_eq!(err.kind().code(), "empty_label");
+    assert_eq!(err.reason(), IdErrorKind::EmptyLabel { index: 8 });
+    assert_eq!(err.reason().code(), "empty_label");
     assert_eq!(err.input(), "contoso..com");
 }
 

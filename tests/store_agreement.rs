@@ -35,6 +35,7 @@ fn big_catalog() -> Catalog {
 }
 
 fn stores(catalogs: &Catalogs) -> Vec<(String, Arc<dyn Store>)> {
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
     let mut stores: Vec<(String, Arc<dyn Store>)> = vec![
         (
             "memory".into(),

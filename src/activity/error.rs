@@ -7,6 +7,7 @@ use super::state::{ActivityCommandKind, ActivityState};
 use crate::actor::ActorKind;
 use crate::catalog::{EngagementId, ProgramYear};
 use crate::eligibility::Reason;
+use crate::error::ErrorKind;
 use crate::id::ClaimId;
 use crate::money::MoneyError;
 
@@ -27,7 +28,7 @@ pub enum ActivityError {
         claim: ClaimId,
     },
     /// The actor may not issue the command (domain.md section 7).
-    #[error("{actor} may not {command} a partner activity claim")]
+    #[error("{} may not {command} a partner activity claim", .actor.name())]
     Forbidden {
         /// The command.
         command: ActivityCommandKind,
@@ -157,5 +158,60 @@ impl ActivityError {
             Self::CatalogMismatch { .. } => "activity.catalog_mismatch",
             Self::TimeWentBack { .. } => "activity.time_went_back",
         }
+    }
+
+    /// What kind of failure this is. See the [table of codes](crate::error#error-codes).
+    ///
+    /// - [`NotFound`](ErrorKind::NotFound): [`NotFound`](Self::NotFound);
+    /// - [`Forbidden`](ErrorKind::Forbidden): [`Forbidden`](Self::Forbidden),
+    ///   [`ReferralHidden`](Self::ReferralHidden) and [`OtherPartner`](Self::OtherPartner);
+    /// - [`Conflict`](ErrorKind::Conflict), the claim's state does not allow the command now:
+    ///   [`InvalidState`](Self::InvalidState), [`RequestSeen`](Self::RequestSeen),
+    ///   [`DeadlinePassed`](Self::DeadlinePassed), [`NotDue`](Self::NotDue),
+    ///   [`EvidenceMissing`](Self::EvidenceMissing) (attach the evidence first),
+    ///   [`DealSizeImmutable`](Self::DealSizeImmutable) (after the consent email),
+    ///   [`ContactsLocked`](Self::ContactsLocked) and
+    ///   [`ReferralAlreadyLinked`](Self::ReferralAlreadyLinked);
+    /// - [`Invalid`](ErrorKind::Invalid), the command or creation itself breaks a rule:
+    ///   [`HoursImmutable`](Self::HoursImmutable), [`NotEligible`](Self::NotEligible) (each
+    ///   [reason](crate::eligibility::Reason::kind) has its own kind),
+    ///   [`VariablePayShape`](Self::VariablePayShape),
+    ///   [`HoursNotApplicable`](Self::HoursNotApplicable),
+    ///   [`EngagementChoice`](Self::EngagementChoice),
+    ///   [`UnknownEngagement`](Self::UnknownEngagement) and [`Money`](Self::Money);
+    /// - [`Internal`](ErrorKind::Internal), the caller passed what it must not:
+    ///   [`CatalogMismatch`](Self::CatalogMismatch) (another year's catalog) and
+    ///   [`TimeWentBack`](Self::TimeWentBack) (a clock that went back).
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Forbidden { .. } | Self::ReferralHidden | Self::OtherPartner => {
+                ErrorKind::Forbidden
+            }
+            Self::RequestSeen { .. }
+            | Self::InvalidState { .. }
+            | Self::DeadlinePassed { .. }
+            | Self::NotDue { .. }
+            | Self::EvidenceMissing { .. }
+            | Self::DealSizeImmutable
+            | Self::ContactsLocked
+            | Self::ReferralAlreadyLinked => ErrorKind::Conflict,
+            Self::HoursImmutable { .. }
+            | Self::NotEligible { .. }
+            | Self::VariablePayShape
+            | Self::HoursNotApplicable
+            | Self::EngagementChoice
+            | Self::UnknownEngagement { .. }
+            | Self::Money(_) => ErrorKind::Invalid,
+            Self::CatalogMismatch { .. } | Self::TimeWentBack { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// Whether trying the same command again may succeed: never. A refused command is
+    /// refused again until the claim or the command changes.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }

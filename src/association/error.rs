@@ -7,6 +7,7 @@ use super::form::FormErrors;
 use super::state::{AssociationState, CommandKind};
 use crate::actor::ActorKind;
 use crate::catalog::ProgramYear;
+use crate::error::ErrorKind;
 use crate::id::ClaimId;
 
 /// A refused command. The claim is left exactly as it was.
@@ -21,7 +22,7 @@ pub enum AssociationError {
         claim: ClaimId,
     },
     /// The actor may not issue the command (domain.md section 7).
-    #[error("{actor} may not {command} an association claim")]
+    #[error("{} may not {command} an association claim", .actor.name())]
     Forbidden {
         /// The command.
         command: CommandKind,
@@ -132,5 +133,50 @@ impl AssociationError {
             Self::TimeWentBack { .. } => "association.time_went_back",
             Self::DateOutOfRange => "association.date_out_of_range",
         }
+    }
+
+    /// What kind of failure this is. See the [table of codes](crate::error#error-codes).
+    ///
+    /// - [`NotFound`](ErrorKind::NotFound): [`NotFound`](Self::NotFound);
+    /// - [`Forbidden`](ErrorKind::Forbidden): [`Forbidden`](Self::Forbidden) and
+    ///   [`ForbiddenLocation`](Self::ForbiddenLocation);
+    /// - [`Conflict`](ErrorKind::Conflict), the claim's state does not allow the command now:
+    ///   [`InvalidState`](Self::InvalidState), [`RequestSeen`](Self::RequestSeen),
+    ///   [`PoeRequired`](Self::PoeRequired) (attach a PoE first), [`NotDue`](Self::NotDue),
+    ///   [`DeadlinePassed`](Self::DeadlinePassed), [`AlreadyDisputed`](Self::AlreadyDisputed),
+    ///   [`NotDisputable`](Self::NotDisputable) and
+    ///   [`DisputeWindowClosed`](Self::DisputeWindowClosed);
+    /// - [`Invalid`](ErrorKind::Invalid), the command itself breaks a rule:
+    ///   [`Form`](Self::Form), [`AcknowledgementRequired`](Self::AcknowledgementRequired),
+    ///   [`SupersedeSelf`](Self::SupersedeSelf) and [`DateOutOfRange`](Self::DateOutOfRange);
+    /// - [`Internal`](ErrorKind::Internal), the caller passed what it must not:
+    ///   [`CatalogMismatch`](Self::CatalogMismatch) (another year's catalog) and
+    ///   [`TimeWentBack`](Self::TimeWentBack) (a clock that went back).
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Forbidden { .. } | Self::ForbiddenLocation { .. } => ErrorKind::Forbidden,
+            Self::RequestSeen { .. }
+            | Self::InvalidState { .. }
+            | Self::PoeRequired
+            | Self::NotDue { .. }
+            | Self::DeadlinePassed { .. }
+            | Self::AlreadyDisputed
+            | Self::NotDisputable { .. }
+            | Self::DisputeWindowClosed { .. } => ErrorKind::Conflict,
+            Self::Form(_)
+            | Self::AcknowledgementRequired
+            | Self::SupersedeSelf
+            | Self::DateOutOfRange => ErrorKind::Invalid,
+            Self::CatalogMismatch { .. } | Self::TimeWentBack { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// Whether trying the same command again may succeed: never. A refused command is
+    /// refused again until the claim or the command changes.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{
     AssociationUnit, Catalog, Engagement, EngagementId, RoleId, SolutionAreaId, WorkloadId,
 };
+use crate::error::ErrorKind;
 use crate::id::{EmailAddress, IdError, PartnerId, SubscriptionId, TenantId};
 use crate::text::{Text, TextError};
 
@@ -640,6 +641,18 @@ impl FormProblem {
         }
     }
 
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the form breaks a rule.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same form is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
+    }
+
     /// The field the problem is about.
     #[must_use]
     pub const fn field(&self) -> Field {
@@ -686,6 +699,31 @@ impl FormErrors {
     /// The codes of the problems, in order.
     pub fn codes(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.problems.iter().map(FormProblem::code)
+    }
+
+    /// The errors of `problems`, for the crate's tests.
+    #[cfg(test)]
+    pub(crate) const fn from_problems(problems: Vec<FormProblem>) -> Self {
+        Self { problems }
+    }
+
+    /// The stable machine-readable code of the refusal as a whole: `form.invalid`. Each
+    /// problem has its own [code](FormProblem::code).
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        "form.invalid"
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the form breaks a rule.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same form is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }
 
@@ -1113,5 +1151,28 @@ impl ResubmitForm {
             .filter_map(|reference| check.text(Field::Poe, reference))
             .collect();
         check.finish(Some((next, poe)))
+    }
+}
+
+/// A problem serializes as its code, its field and its message, such as
+/// `{"code": "form.required", "field": "name", "message": "..."}`.
+impl Serialize for FormProblem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut problem = serializer.serialize_struct("FormProblem", 3)?;
+        problem.serialize_field("code", self.code())?;
+        problem.serialize_field("field", &self.field())?;
+        problem.serialize_field("message", &self.to_string())?;
+        problem.end()
+    }
+}
+
+/// The problems of a form serialize as `{"problems": [...]}`, each as a [`FormProblem`] does.
+impl Serialize for FormErrors {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut errors = serializer.serialize_struct("FormErrors", 1)?;
+        errors.serialize_field("problems", &self.problems)?;
+        errors.end()
     }
 }

@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::error::ErrorKind;
+
 /// The longest key, in characters.
 pub const MAX_KEY_LEN: usize = 64;
 
@@ -180,7 +182,7 @@ impl fmt::Display for KeyErrorKind {
 
 /// A catalog key or program year that could not be parsed.
 ///
-/// It names the [field](KeyField), says [why](KeyErrorKind), has a stable code such as
+/// It names the [field](KeyField), says [why](KeyError::reason), has a stable code such as
 /// `engagement_id.invalid_character` or `program_year.format`, and keeps at most
 /// [`INPUT_ECHO_LIMIT`] characters of the offending input.
 ///
@@ -225,8 +227,21 @@ impl KeyError {
 
     /// Why it was refused.
     #[must_use]
-    pub const fn kind(&self) -> KeyErrorKind {
+    pub const fn reason(&self) -> KeyErrorKind {
         self.kind
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the input does not parse.
+    /// (Why it does not parse is [`reason`](Self::reason).)
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same input is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 
     /// The stable machine-readable code, `field.kind`, such as `role_id.too_long`.
@@ -572,7 +587,7 @@ mod tests {
     fn invalid_character_index_is_a_character_index() {
         let err = EngagementId::parse("ab\u{e9}c").err();
         assert_eq!(
-            err.map(|e| e.kind()),
+            err.map(|e| e.reason()),
             Some(KeyErrorKind::InvalidCharacter {
                 ch: '\u{e9}',
                 index: 2

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::Catalog;
 use super::key::ProgramYear;
 
+use crate::error::ErrorKind;
+
 /// The catalogs of several program years, one per [`ProgramYear`], never empty.
 ///
 /// A claim records the program year it was created under, and is **always** interpreted with
@@ -169,5 +171,17 @@ impl CatalogsError {
             Self::Empty => "catalogs.empty",
             Self::DuplicateYear { .. } => "catalogs.duplicate_year",
         }
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the catalogs cannot form a registry.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same input is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }

@@ -9,6 +9,7 @@ use std::fmt;
 use super::RawCatalog;
 use super::key::{EngagementId, EngagementTypeId, ProgramYear, RoleId, SolutionAreaId, WorkloadId};
 use super::model::{EngagementKind, Payout};
+use crate::error::ErrorKind;
 use crate::id::CustomerIdKind;
 
 /// A list of a catalog, named in a [`CatalogProblem`].
@@ -287,6 +288,18 @@ impl CatalogProblem {
             Self::CoOpProgramConflict { .. } => "catalog.co_op_program_conflict",
         }
     }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the catalog breaks a rule.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same input is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
+    }
 }
 
 /// A catalog that was refused, with **every** problem found in it.
@@ -344,6 +357,37 @@ impl CatalogError {
     #[must_use]
     pub fn codes(&self) -> Vec<&'static str> {
         self.problems.iter().map(CatalogProblem::code).collect()
+    }
+
+    /// The refusal of a catalog of `program_year` with `problems`, for the crate's tests.
+    #[cfg(test)]
+    pub(crate) const fn from_problems(
+        program_year: ProgramYear,
+        problems: Vec<CatalogProblem>,
+    ) -> Self {
+        Self {
+            program_year,
+            problems,
+        }
+    }
+
+    /// The stable machine-readable code of the refusal as a whole: `catalog.invalid`. Each
+    /// problem has its own [code](CatalogProblem::code).
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        "catalog.invalid"
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the catalog breaks a rule.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same catalog is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }
 

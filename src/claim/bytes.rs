@@ -4,6 +4,7 @@ use super::{Claim, InvalidClaim};
 use crate::activity::ActivityClaim;
 use crate::association::AssociationClaim;
 use crate::codec::{CodecError, Head, Reader, TypedHead, Writer};
+use crate::error::ErrorKind;
 use crate::id::ClaimId;
 
 /// The bytes of the checksum that ends the binary form.
@@ -68,6 +69,25 @@ impl ClaimBytesError {
             Self::Invalid { .. } => "claim_bytes.invalid",
             Self::Inconsistent(e) => e.code(),
         }
+    }
+
+    /// What kind of failure this is: [`Internal`](ErrorKind::Internal) for
+    /// [`Corrupt`](Self::Corrupt) (bytes damaged after they were written: corrupt data), the
+    /// kind of the [`InvalidClaim`] for [`Inconsistent`](Self::Inconsistent), and
+    /// [`Invalid`](ErrorKind::Invalid) for bytes that are not a claim's binary form.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Empty | Self::UnknownFormat { .. } | Self::Invalid { .. } => ErrorKind::Invalid,
+            Self::Corrupt { .. } => ErrorKind::Internal,
+            Self::Inconsistent(e) => e.kind(),
+        }
+    }
+
+    /// Whether trying again may succeed: never, the same bytes are refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::error::ErrorKind;
 use crate::id::ClaimId;
 
 /// The most characters of an outside value that an error quotes.
@@ -96,6 +97,21 @@ impl InvalidClaim {
     #[must_use]
     pub const fn code(&self) -> &'static str {
         self.invariant.code()
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the claim breaks an
+    /// invariant. (A stored claim that does is reported as
+    /// [`StoreError::Corrupt`](crate::store::StoreError::Corrupt), which is
+    /// [`Internal`](ErrorKind::Internal).)
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same claim is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 
     /// What is wrong, in a few lowercase words.

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::catalog::EngagementId;
+use crate::error::ErrorKind;
 use crate::id::{CustomerId, CustomerIdKind, DomainName, PartnerId};
 use crate::text::Text;
 
@@ -168,6 +169,39 @@ impl Reason {
         }
     }
 
+    /// What kind of failure this reason is, for an application that answers one reason:
+    /// [`Forbidden`](ErrorKind::Forbidden) for the partner location and actor checks
+    /// (`partner.*`, `actor.*`), [`Conflict`](ErrorKind::Conflict) for a limit the
+    /// customer's or location's claims reach (`customer.cap_reached`,
+    /// `claim.duplicate_open`), and [`Invalid`](ErrorKind::Invalid) for the others. A refused
+    /// creation, [`ActivityError::NotEligible`](crate::activity::ActivityError::NotEligible),
+    /// is [`Invalid`](ErrorKind::Invalid) whatever its reasons.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::PartnerNotEnrolled { .. }
+            | Self::PartnerNotEligibleForEngagement { .. }
+            | Self::ActorNotIncentivesAdmin
+            | Self::ActorOtherPartnerLocation { .. } => ErrorKind::Forbidden,
+            Self::EngagementUnknown { .. }
+            | Self::EngagementNotMci { .. }
+            | Self::CustomerIdKindNotAllowed { .. }
+            | Self::DomainUnresolved { .. }
+            | Self::TenantEmailDomainMismatchReasonRequired { .. }
+            | Self::CustomerNotEligible { .. }
+            | Self::ActionUseClaim
+            | Self::ActionUseAdd => ErrorKind::Invalid,
+            Self::CustomerCapReached { .. } | Self::ClaimDuplicateOpen => ErrorKind::Conflict,
+        }
+    }
+
+    /// Whether trying again may succeed: never, the same nomination and facts give the same
+    /// reason.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
+    }
+
     /// The check this reason comes from.
     #[must_use]
     pub const fn step(&self) -> Step {
@@ -261,5 +295,17 @@ const fn kind_name(kind: CustomerIdKind) -> &'static str {
         CustomerIdKind::Tpid => "tpid",
         CustomerIdKind::AzureSubscription => "azure subscription id",
         CustomerIdKind::MsxOpportunity => "msx opportunity id",
+    }
+}
+
+/// A reason serializes as its stable code and its message, such as
+/// `{"code": "customer.cap_reached", "message": "..."}`: what a service shows a partner.
+impl serde::Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut reason = serializer.serialize_struct("Reason", 2)?;
+        reason.serialize_field("code", self.code())?;
+        reason.serialize_field("message", &self.to_string())?;
+        reason.end()
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::error::ErrorKind;
+
 /// The longest piece of the offending input that an [`IdError`] keeps, in characters.
 ///
 /// A 10 KB input is never echoed back: only its first `INPUT_ECHO_LIMIT` characters are kept.
@@ -239,7 +241,7 @@ impl IdErrorKind {
 
 /// An identifier that could not be parsed.
 ///
-/// It names the [field](IdField), says [why](IdErrorKind), has a stable machine-readable
+/// It names the [field](IdField), says [why](IdError::reason), has a stable machine-readable
 /// [code](IdError::code) such as `tenant_id.nil` or `domain.label_too_long`, and keeps at most
 /// [`INPUT_ECHO_LIMIT`] characters of the offending input.
 ///
@@ -286,8 +288,21 @@ impl IdError {
 
     /// Why it was refused.
     #[must_use]
-    pub const fn kind(&self) -> IdErrorKind {
+    pub const fn reason(&self) -> IdErrorKind {
         self.kind
+    }
+
+    /// What kind of failure this is: always [`ErrorKind::Invalid`], the input does not parse.
+    /// (Why it does not parse is [`reason`](Self::reason).)
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+
+    /// Whether trying again may succeed: never, the same input is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        crate::error::transient(self.kind())
     }
 
     /// The stable machine-readable code, `field.kind`, such as `tenant_id.nil`.

@@ -50,6 +50,18 @@ impl CursorError {
     pub const fn code(&self) -> &'static str {
         "page.cursor"
     }
+
+    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid): the request is malformed.
+    #[must_use]
+    pub const fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Invalid
+    }
+
+    /// Never: the same text is refused again.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        false
+    }
 }
 
 impl FromStr for Cursor {

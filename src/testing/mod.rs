@@ -49,6 +49,7 @@
 //! | counted limits | [`counted_limit_of_one`], [`counted_limit_of_two`], [`ended_activity_frees_a_place`] |
 //! | a refused commit changes nothing | [`failed_commit_on_third_key_changes_nothing`], [`conflicting_write_fails_the_whole_commit`], [`duplicate_write_is_refused`] |
 //! | queries | [`by_partner_lists_own_claims`], [`by_partner_engagement_filters`], [`by_customer_is_scoped`], [`by_customer_follows_an_edit`], [`due_lists_deadlines_earliest_first`] |
+//! | paging | [`lists_page_in_the_order_stored`], [`customer_and_due_lists_page`], [`a_cursor_survives_writes`] |
 //! | bulk import | [`import_reports_each_claim`], [`import_retry_is_idempotent`] |
 //! | the catalog's rules, never a claim's own | [`import_refuses_what_the_catalog_forbids`], [`commit_refuses_what_the_catalog_forbids`] |
 //! | atomicity under concurrency | [`race_one_holder_per_key`], [`race_no_lost_update`] |
@@ -60,6 +61,7 @@ mod cases;
 mod check;
 pub(crate) mod fixtures;
 mod import;
+mod paging;
 mod race;
 mod trust;
 
@@ -256,9 +258,19 @@ suite! {
     cases::by_customer_is_scoped;
     /// A draft edited to another tenant moves in `by_customer` and in the keys it holds.
     cases::by_customer_follows_an_edit;
-    /// `due(now)` lists the claims whose next deadline is at or before `now`, earliest first,
-    /// never a claim without a deadline, and follows deadlines that move or go.
+    /// `due(now)` lists the claims whose next deadline is at or before `now`, in the order
+    /// stored, never a claim without a deadline, and follows deadlines that move or go.
     cases::due_lists_deadlines_earliest_first;
+    /// Every list query (`by_partner`, `by_partner_engagement`) read in pages of 1, 2, 3 and
+    /// 100 returns each claim once, in the order stored; a full page of a longer listing has a
+    /// cursor and the last page none.
+    paging::lists_page_in_the_order_stored;
+    /// `by_customer` (for Microsoft and scoped to a partner) and `due` read in pages of one
+    /// return each claim once, in the order stored.
+    paging::customer_and_due_lists_page;
+    /// A cursor taken before claims are written and created still reads every claim once,
+    /// and the new claim at the end.
+    paging::a_cursor_survives_writes;
     /// A bulk import checks each claim on its own: a held key, a reached limit and a taken ID
     /// are refused and reported, in order, and leave no trace; the rest are written, and a
     /// claim imported twice is accepted once.

@@ -249,6 +249,8 @@ pub fn claim_in(state: AssociationState) -> (AssociationClaim, DateTime<Utc>) {
 
 // ---- MCI partner-activity fixtures ----
 
+pub mod lifecycles;
+
 pub mod mci {
     use super::*;
     use cpor::activity::{
