@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -184,6 +185,7 @@ impl PgStoreConfig {
             config,
             runtime: handle,
             setup: session_setup(&quoted, self.statement_timeout, self.lock_timeout),
+            generation: AtomicU64::new(0),
         };
         let pool: pool::Pool = Pool::builder(manager)
             .max_size(self.max_connections)

@@ -234,6 +234,15 @@ impl Inner {
     async fn checkout(&self) -> Result<pool::Pooled, StoreError> {
         pool::checkout(&self.pool, self.settings.config.checkout_wait(), true).await
     }
+
+    /// Passes `error` on, first marking the pool's connections suspect if it tells that a
+    /// connection broke.
+    fn noticed(&self, error: StoreError) -> StoreError {
+        if error::is_unavailable(&error) {
+            self.pool.manager().connection_broke();
+        }
+        error
+    }
 }
 
 impl PgStore {

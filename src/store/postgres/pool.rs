@@ -2,6 +2,7 @@
 //! timeouts, pooled by `deadpool`, and checked out with a deadline.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult, Timeouts};
@@ -19,6 +20,8 @@ pub(super) struct Connection {
     pub(super) statements: HashMap<&'static str, Statement>,
     /// The task that drives the connection's socket, on the store's runtime.
     task: JoinHandle<()>,
+    /// The pool's generation when the connection was opened.
+    generation: u64,
 }
 
 impl Drop for Connection {
@@ -36,6 +39,17 @@ pub(super) struct Manager {
     /// The session settings every connection starts with: the schema's `search_path`, the
     /// `statement_timeout` and the `lock_timeout`.
     pub(super) setup: String,
+    /// One more each time a connection is found broken: the connections opened before are
+    /// suspect (a server restart closes them all, and a closed socket may not have been
+    /// noticed yet), so they are not handed out again.
+    pub(super) generation: AtomicU64,
+}
+
+impl Manager {
+    /// Marks every connection open now as suspect: each is replaced when next checked out.
+    pub(super) fn connection_broke(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl managed::Manager for Manager {
@@ -45,6 +59,7 @@ impl managed::Manager for Manager {
     async fn create(&self) -> Result<Connection, StoreError> {
         let config = self.config.clone();
         let setup = self.setup.clone();
+        let generation = self.generation.load(Ordering::Relaxed);
         let opened = self.runtime.spawn(async move {
             let (client, connection) = config.connect(NoTls).await.map_err(store_error)?;
             let task = tokio::spawn(async move {
@@ -61,6 +76,7 @@ impl managed::Manager for Manager {
                 client,
                 statements: HashMap::new(),
                 task,
+                generation,
             };
             connection
                 .client
@@ -82,6 +98,13 @@ impl managed::Manager for Manager {
         if connection.client.is_closed() {
             tracing::debug!(store = "postgres", "a closed connection is replaced");
             return Err(RecycleError::message("connection closed"));
+        }
+        if connection.generation < self.generation.load(Ordering::Relaxed) {
+            tracing::debug!(
+                store = "postgres",
+                "a connection opened before another broke is replaced"
+            );
+            return Err(RecycleError::message("connection suspect"));
         }
         Ok(())
     }

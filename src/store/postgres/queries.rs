@@ -29,7 +29,7 @@ impl Inner {
             } = &mut *connection;
             let error = match (Session { client, statements }).query(sql, params).await {
                 Ok(rows) => return Ok(rows),
-                Err(error) => store_error(error),
+                Err(error) => self.noticed(store_error(error)),
             };
             if retried || !is_unavailable(&error) {
                 return Err(error);

@@ -113,7 +113,7 @@ impl Inner {
                 Ok(value) => return Ok(value),
                 Err(Abort::Refused(error) | Abort::Failed(error)) => return Err(error),
                 Err(Abort::Unsent(error)) => {
-                    let error = store_error(error);
+                    let error = self.noticed(store_error(error));
                     if reopened || !is_unavailable(&error) {
                         return Err(error);
                     }
@@ -125,7 +125,9 @@ impl Inner {
                     drop(Pooled::take(connection));
                     connection = self.checkout().await?;
                 }
-                Err(Abort::Db(error)) if !is_transient(&error) => return Err(store_error(error)),
+                Err(Abort::Db(error)) if !is_transient(&error) => {
+                    return Err(self.noticed(store_error(error)));
+                }
                 Err(Abort::Db(_) | Abort::Retry) => {
                     tracing::debug!(
                         store = "postgres",
@@ -180,7 +182,7 @@ impl Inner {
             Ok(_) => Ok(true),
             Err(error) if error.code().is_some_and(|c| c.code() == REFUSED) => Ok(false),
             Err(error) if is_transient(&error) => Ok(false),
-            Err(error) => Err(store_error(error)),
+            Err(error) => Err(self.noticed(store_error(error))),
         }
     }
 
