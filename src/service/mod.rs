@@ -62,6 +62,8 @@ use crate::id::{ClaimId, CustomerId, DomainName, PartnerId, TenantId};
 use crate::store::{
     AsyncStore, Claim, CountedKey, Page, PageRequest, Scope, StoreError, Stored, Version,
 };
+#[cfg(doc)]
+use crate::store::Store;
 
 mod activities;
 mod associations;
