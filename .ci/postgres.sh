@@ -67,7 +67,9 @@ cpor_pg_start() {
         -o "-c listen_addresses='' -k $CPOR_PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         start >/dev/null
     export CPOR_PG_URL="host=$CPOR_PG_DIR user=postgres dbname=postgres"
-    # A fast restart keeps the options of the start above (pg_ctl reads postmaster.opts).
-    export CPOR_PG_RESTART="runuser -u $CPOR_PG_USER -- $CPOR_PG_BIN/pg_ctl -D $CPOR_PG_DIR/data -m fast -w -t 60 restart"
+    # A fast restart keeps the server options of the start above (pg_ctl reads
+    # postmaster.opts); the log file is pg_ctl's own option, so it is given again, else the
+    # restarted server would write to (and hold open) the output of the test that ran it.
+    export CPOR_PG_RESTART="runuser -u $CPOR_PG_USER -- $CPOR_PG_BIN/pg_ctl -D $CPOR_PG_DIR/data -l $CPOR_PG_DIR/server.log -m fast -w -t 60 restart"
     echo "== postgres started: $("$CPOR_PG_BIN/postgres" --version), socket in $CPOR_PG_DIR"
 }

@@ -1,5 +1,6 @@
 //! `PgStore` under faults: a lock held by another connection (a commit fails with
-//! `StoreError::Timeout` of `lock` within its lock timeout), an exhausted pool (a checkout
+//! `StoreError::Timeout` of `lock` within its lock timeout, a read with `Timeout` of
+//! `statement` within its statement timeout when lock waits have none), an exhausted pool (a checkout
 //! fails with `Timeout` of `pool checkout` within its timeout), and a server restart mid-run
 //! (reads never fail; each write fails at most once, with a retryable kind).
 //!
@@ -127,6 +128,49 @@ fn a_commit_waiting_on_a_held_lock_times_out() {
         store.commit(vec![Write::create(claim)]).unwrap(),
         [Version::FIRST]
     );
+}
+
+#[test]
+#[cfg_attr(
+    not(cpor_pg),
+    ignore = "CPOR_PG_URL was unset when the tests were built: no PostgreSQL server"
+)]
+fn a_statement_past_its_timeout_is_cancelled() {
+    let url = url_or_skip!("a_statement_past_its_timeout_is_cancelled");
+    let _serial = serial();
+    let schema = Schema::new(&url);
+    let statement_timeout = Duration::from_secs(1);
+    // No lock timeout: the wait on the lock runs until the statement's own timeout.
+    let store = PgStoreConfig::new(&url)
+        .schema(&schema.name)
+        .lock_timeout(Duration::ZERO)
+        .statement_timeout(statement_timeout)
+        .connect()
+        .unwrap();
+    let (release, holder) = hold_claims_lock(&schema);
+    let start = Instant::now();
+    let err = store.load(Scope::Microsoft, claim_id(3)).unwrap_err();
+    let took = start.elapsed();
+    eprintln!("statement timeout {statement_timeout:?}: the load failed after {took:?}: {err}");
+    assert!(
+        matches!(
+            err,
+            StoreError::Timeout {
+                what: "statement",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(took >= statement_timeout, "{took:?}");
+    assert!(
+        took <= statement_timeout + Duration::from_secs(1),
+        "{took:?}"
+    );
+    assert!(err.to_string().contains("57014"), "{err}");
+    drop(release);
+    holder.join().unwrap();
+    assert!(store.load(Scope::Microsoft, claim_id(3)).unwrap().is_none());
 }
 
 #[test]
@@ -266,7 +310,11 @@ fn a_server_restart_fails_each_write_at_most_once_and_no_read() {
         let status = std::process::Command::new("sh")
             .arg("-c")
             .arg(&restart)
+            // The restarted server must not inherit the test's output: a pipe it held open
+            // would keep whatever reads the test's output waiting.
+            .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .status()
             .unwrap();
         let took = start.elapsed();

@@ -59,11 +59,11 @@ use crate::association::{
 use crate::catalog::{Catalog, Catalogs, EngagementId, ProgramYear};
 use crate::eligibility::{CustomerEligibility, Enrollment, Facts};
 use crate::id::{ClaimId, CustomerId, DomainName, PartnerId, TenantId};
+#[cfg(doc)]
+use crate::store::Store;
 use crate::store::{
     AsyncStore, Claim, CountedKey, Page, PageRequest, Scope, StoreError, Stored, Version,
 };
-#[cfg(doc)]
-use crate::store::Store;
 
 mod activities;
 mod associations;
