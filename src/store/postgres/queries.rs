@@ -22,6 +22,7 @@ impl Inner {
         params: &Params<'_>,
     ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
         let mut retried = false;
+        tracing::Span::current().record("attempts", 1);
         loop {
             let mut connection = self.checkout().await?;
             let Connection {

@@ -157,6 +157,7 @@ impl Inner {
             .as_ref()
             .map(|(_, _, limit)| i64::from(*limit));
         let counted = p.held.counted_text();
+        tracing::Span::current().record("attempts", 1);
         let mut connection = self.checkout().await?;
         let Connection {
             client, statements, ..
