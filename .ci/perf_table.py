@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""Print the README's performance table from a criterion run.
+"""Print the performance table of BENCHMARKS.md from a criterion run, or write it there.
 
-Run `cargo bench --all-features` first (with CPOR_PG_URL set for the PostgreSQL rows), then
-`python3 .ci/perf_table.py [target/criterion]`. Every figure is a criterion median; a ratio
-divides two medians of the same run. Rows whose benchmark did not run say so.
+Run `cargo bench -p cpor-benches` first (with CPOR_PG_URL set for the PostgreSQL rows), then
+`python3 .ci/perf_table.py [target/criterion] [--write]`. Every figure is a criterion median; a
+ratio divides two medians of the same run. Rows whose benchmark did not run say so. With
+`--write`, the table between the perf-table markers of BENCHMARKS.md is replaced; the README's
+headline rows are copied from it by hand.
 """
 import json
 import pathlib
 import sys
 
-root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+args = [a for a in sys.argv[1:] if a != "--write"]
+write = "--write" in sys.argv[1:]
+root = pathlib.Path(args[0] if args else "target/criterion")
 
 medians = {}
 for estimates in root.glob("**/new/estimates.json"):
@@ -143,7 +147,19 @@ if memory.exists():
 else:
     rows.append(("memory per typical claim", "none", "not run", "≤ 1,024 bytes", ""))
 
-print("| Measure | Baseline (its median) | Result: ratio (median) | Goal | |")
-print("|---|---|---|---|---|")
-for row in rows:
-    print("| " + " | ".join(row) + " |")
+table = ["| Measure | Baseline (its median) | Result: ratio (median) | Goal | |",
+         "|---|---|---|---|---|"]
+table += ["| " + " | ".join(row) + " |" for row in rows]
+
+if write:
+    path = pathlib.Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+    text = path.read_text()
+    start, end = "<!-- perf-table:start -->\n", "<!-- perf-table:end -->"
+    if start not in text or end not in text:
+        sys.exit(f"{path}: the perf-table markers are missing")
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    path.write_text(before + start + "\n".join(table) + "\n" + end + after)
+    print(f"wrote {len(rows)} rows to {path}")
+else:
+    print("\n".join(table))

@@ -6,7 +6,7 @@
 //! receives them, and only the store's growth is counted. The allocator counts the bytes
 //! asked for; the system allocator's own overhead per allocation comes on top.
 //!
-//! Run with `cargo bench --bench memory`; `CPOR_BENCH_QUICK=1` stores 10,000 claims. It writes
+//! Run with `cargo bench -p cpor-benches --bench memory`; `CPOR_BENCH_QUICK=1` stores 10,000 claims. It writes
 //! its figures to `target/criterion/memory.json` for `.ci/perf_table.py`.
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -20,7 +20,7 @@
 //! Every database is a file in a directory of its own under the system's temporary
 //! directory, removed at the end. `CPOR_BENCH_QUICK=1` caps the prefills at 1,000 claims and
 //! shortens the measurements, so that the whole run takes seconds (CI). Run with
-//! `cargo bench --features sqlite --bench sqlite`.
+//! `cargo bench -p cpor-benches --bench sqlite`.
 
 mod support;
 

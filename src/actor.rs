@@ -1,4 +1,5 @@
-//! Who acts on a claim, and with which roles (domain.md section 7).
+//! Who acts on a claim, and with which roles (see
+//! [who may do what](crate::guide::rules#who-may-do-what)).
 
 use std::fmt;
 use std::sync::Arc;

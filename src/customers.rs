@@ -1,4 +1,5 @@
-//! The Customers page of one MCI engagement for one partner location (domain.md section 6.2).
+//! The Customers page of one MCI engagement for one partner location (see the
+//! [guide](crate::guide::activity#the-customers-page)).
 //!
 //! [`customers_page`] is a pure function over the engagement, the partner's own claims, the
 //! customers the application proposes, and the [`Facts`]. It sorts every customer into the

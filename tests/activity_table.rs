@@ -418,51 +418,48 @@ fn the_rustdoc_table_matches_the_transitions() {
     }
 }
 
-/// The arrows of the mermaid diagram: (from, to, label), without the `[*]` start.
-fn arrows(source: &str) -> Vec<(String, String, String)> {
-    source
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("//!"))
+/// The arrows of the guide's state diagram (`docs/diagrams/activity.dot`): (from, to, the
+/// commands of its label), without the start point.
+fn arrows(dot: &str) -> Vec<(String, String, Vec<String>)> {
+    dot.lines()
         .filter_map(|l| {
-            let (from, rest) = l.trim().split_once(" --> ")?;
-            let (to, label) = rest.split_once(':')?;
-            (from != "[*]").then(|| (from.to_owned(), to.to_owned(), label.trim().to_owned()))
+            let (from, rest) = l.trim().split_once(" -> ")?;
+            let (to, rest) = rest.split_once(" [label=\"")?;
+            let (label, _) = rest.split_once('"')?;
+            let commands = label
+                .split("\\n")
+                .filter_map(|line| line.split([' ', ',']).next())
+                .map(str::to_owned)
+                .collect();
+            (from != "start").then(|| (from.to_owned(), to.to_owned(), commands))
         })
         .collect()
 }
 
 #[test]
 fn the_state_diagram_matches_the_transitions() {
-    let source = include_str!("../src/activity/mod.rs");
-    let arrows = arrows(source);
+    let arrows = arrows(include_str!("../docs/diagrams/activity.dot"));
     assert!(arrows.len() >= 20, "the diagram was not found: {arrows:?}");
-    for t in ACTIVITY_TRANSITIONS.iter().filter(|t| t.from != t.to) {
-        let (from, to) = (format!("{:?}", t.from), format!("{:?}", t.to));
+    for t in ACTIVITY_TRANSITIONS {
+        let (from, to) = (t.from.to_string(), t.to.to_string());
         assert!(
-            arrows
-                .iter()
-                .any(|(f, g, label)| *f == from && *g == to && label.contains(t.command.as_str())),
-            "missing from the state diagram: {from} --> {to}: {}",
+            arrows.iter().any(|(f, g, commands)| *f == from
+                && *g == to
+                && commands.iter().any(|c| c == t.command.as_str())),
+            "missing from the state diagram: {from} -> {to}: {}",
             t.command
         );
     }
     // And the other way: every arrow of the diagram is a row of the table.
-    for (from, to, label) in &arrows {
-        let commands: Vec<&str> = label
-            .split('(')
-            .next()
-            .unwrap()
-            .split(',')
-            .map(str::trim)
-            .collect();
+    for (from, to, commands) in &arrows {
         for command in commands {
             assert!(
                 ACTIVITY_TRANSITIONS
                     .iter()
-                    .any(|t| format!("{:?}", t.from) == *from
-                        && format!("{:?}", t.to) == *to
+                    .any(|t| t.from.to_string() == *from
+                        && t.to.to_string() == *to
                         && t.command.as_str() == command),
-                "the diagram has {from} --> {to}: {command}, which the table has not"
+                "the diagram has {from} -> {to}: {command}, which the table has not"
             );
         }
     }

@@ -118,6 +118,55 @@ fn a_named_supersede_of_a_claim_that_holds_no_needed_key_is_refused() {
 }
 
 #[test]
+fn arbitration_events_are_attributed_to_their_own_claims() {
+    use cpor::association::AssociationEvent as E;
+    let claims = claims();
+    approved(&claims, 1, &admin(), &mws_form());
+    under_review(&claims, 3, &admin_of(other_partner()), &mws_form());
+    let approve = C::Approve {
+        arbitration: Arbitration::Supersedes(claim_id(1)),
+    };
+    let won = claims
+        .association(claim_id(3), &approve, &reviewer(), t0())
+        .unwrap();
+    let holder_version = claims
+        .store()
+        .load(Scope::Microsoft, claim_id(1))
+        .unwrap()
+        .unwrap()
+        .version;
+    let (winner, superseded): (Vec<_>, Vec<_>) =
+        won.events.iter().partition(|e| e.claim() == claim_id(3));
+    assert!(!winner.is_empty() && !superseded.is_empty());
+    assert!(
+        superseded
+            .iter()
+            .all(|e| e.id.claim == claim_id(1) && e.id.version == holder_version)
+    );
+    assert!(winner.iter().all(|e| e.id.version == won.version));
+    // The winner starts its association; the loser's rejection and ended association are the
+    // loser's.
+    assert!(
+        winner
+            .iter()
+            .any(|e| matches!(e.event, E::AssociationStarted { .. }))
+    );
+    assert!(
+        superseded
+            .iter()
+            .any(|e| matches!(e.event, E::Rejected { .. }))
+    );
+    assert!(!winner.iter().any(|e| matches!(e.event, E::Rejected { .. })));
+    // Every ID is distinct, numbered from 0 within its claim.
+    let mut ids: Vec<_> = won.events.iter().map(|e| e.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), won.events.len());
+    assert_eq!(superseded.first().map(|e| e.id.index), Some(0));
+    assert_eq!(winner.first().map(|e| e.id.index), Some(0));
+}
+
+#[test]
 fn a_ghost_supersede_ends_nothing() {
     let claims = claims();
     approved(&claims, 1, &admin(), &mws_form());

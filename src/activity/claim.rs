@@ -147,7 +147,7 @@ struct Data {
     history: History<ActivityHistoryEntry>,
 }
 
-/// An MCI partner-activity engagement claim (domain.md sections 4.2 and 6.2): one customer,
+/// An MCI partner-activity engagement claim ([guide](crate::guide::activity)): one customer,
 /// one engagement, one partner location.
 ///
 /// Claims are created by the add-customer and claim-customer flows, which check eligibility
@@ -559,7 +559,7 @@ impl ActivityClaim {
         {
             return Err(ActivityError::DealSizeImmutable);
         }
-        // Only the customer contact locks (domain.md section 5.3); the own company contact
+        // Only the customer contact locks once the customer survey is in; the own company contact
         // stays editable.
         let contact_change = changes
             .customer_contact
@@ -694,7 +694,7 @@ impl ActivityClaim {
     }
 
     /// The moment the timer acts on the claim, in calendar days from the engagement type's
-    /// deadline table (domain.md section 6.2):
+    /// deadline table ([guide](crate::guide::activity#deadlines)):
     ///
     /// | State | Deadline |
     /// |---|---|

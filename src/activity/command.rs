@@ -12,7 +12,8 @@ use crate::id::{CustomerId, EmailAddress};
 use crate::money::Usd;
 use crate::text::Text;
 
-/// A kind of evidence of a delivered engagement (domain.md section 6.2).
+/// A kind of evidence of a delivered engagement: the POE document, the invoice, the customer
+/// survey or the partner survey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceKind {

@@ -27,7 +27,8 @@ pub enum ActivityError {
         /// The claim asked for.
         claim: ClaimId,
     },
-    /// The actor may not issue the command (domain.md section 7).
+    /// The actor may not issue the command (see
+    /// [who may do what](crate::guide::rules#who-may-do-what)).
     #[error("{} may not {command} a partner activity claim", .actor.name())]
     Forbidden {
         /// The command.

@@ -15,7 +15,8 @@ use crate::id::{ClaimId, CustomerId, PartnerId};
 use crate::money::Usd;
 use crate::text::Text;
 
-/// What a partner enters in the add-customer or claim-customer flow (domain.md section 4.2).
+/// What a partner enters in the add-customer or claim-customer flow (see
+/// [nominating a customer](crate::guide::activity#nominating-a-customer)).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Nomination {
     /// The claim name.
@@ -67,7 +68,7 @@ fn mci<'c>(
 
 /// "Add customer": creates one claim per chosen engagement for a customer new to the partner.
 ///
-/// Every engagement is checked for eligibility (domain.md section 5.2) first; claims are made
+/// Every engagement is checked for [eligibility](crate::guide::rules#eligibility) first; claims are made
 /// only if all are eligible, so the flow is all or nothing. `partner_claims` are the partner
 /// location's own claims, from which the flow works out whether it already has an open claim
 /// for an engagement and whether it knows the customer.

@@ -1,5 +1,5 @@
-//! MCI partner-activity engagement claims (domain.md sections 3.3, 4.2, 5.1 to 5.4, 6.2, 7
-//! and 8).
+//! MCI partner-activity engagement claims. The [guide](crate::guide::activity) describes
+//! them for users, with the lifecycle drawn from [`ACTIVITY_TRANSITIONS`].
 //!
 //! A partner-activity claim pays a partner location for delivering one engagement (a
 //! workshop, an assessment, a project) to one customer. The customer must consent by email
@@ -8,39 +8,11 @@
 //!
 //! # Lifecycle
 //!
-//! ```mermaid
-//! stateDiagram-v2
-//!     [*] --> CustomerClaimed: add customer / claim customer (eligibility checked)
-//!     CustomerClaimed --> AwaitingConsent: send_consent (deal size fixed)
-//!     AwaitingConsent --> AwaitingConsent: resend_consent
-//!     AwaitingConsent --> ConsentReceived: accept_consent (customer)
-//!     AwaitingConsent --> ConsentDeclined: decline_consent (customer)
-//!     CustomerClaimed --> ConsentExpired: expire (consent window)
-//!     AwaitingConsent --> ConsentExpired: expire (consent window)
-//!     CustomerClaimed --> Canceled: cancel
-//!     AwaitingConsent --> Canceled: cancel
-//!     ConsentReceived --> Canceled: cancel
-//!     ConsentReceived --> ConsentReceived: add_evidence, edit
-//!     ConsentReceived --> Submitted: submit (required evidence)
-//!     ConsentReceived --> NotSubmittedExpired: expire (first-submit window)
-//!     Submitted --> UnderReview: start_review
-//!     UnderReview --> PartnerActionRequired: request_info
-//!     PartnerActionRequired --> Submitted: resubmit
-//!     PartnerActionRequired --> PostSubmissionExpired: expire (review window)
-//!     UnderReview --> Approved: approve
-//!     Approved --> Completed: mark_paid
-//!     UnderReview --> Rejected: reject (not disputed before)
-//!     UnderReview --> RejectedFinal: reject (after a dispute)
-//!     Rejected --> Disputed: dispute (within 30 days)
-//!     Disputed --> Submitted: resubmit
-//!     Rejected --> DisputedExpired: expire (dispute window)
-//!     Disputed --> DisputedExpired: expire (dispute window)
-//! ```
-//!
 //! The same transitions, with who may issue each, are [`ACTIVITY_TRANSITIONS`]. `edit` is
 //! also allowed in awaiting_consent, partner_action_required and disputed, `add_evidence` in
 //! partner_action_required and disputed, and `link_referral` before the first submission;
-//! the table lists them all.
+//! the table lists them all. The guide [draws the lifecycle](crate::guide::activity#lifecycle)
+//! from that table, and a test fails if the drawing and the table differ.
 //!
 //! # Choices where the documents are silent
 //!

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::actor::ActorKind;
 
-/// The state of an MCI partner-activity engagement claim (domain.md section 6.2).
+/// The state of an MCI partner-activity engagement claim; the
+/// [guide](crate::guide::activity#lifecycle) draws the lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityState {
@@ -241,7 +242,8 @@ impl fmt::Display for ActivityCommandKind {
     }
 }
 
-/// Who may issue an activity command (domain.md section 7).
+/// Who may issue an activity command (see
+/// [who may do what](crate::guide::rules#who-may-do-what)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityIssuer {

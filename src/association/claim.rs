@@ -149,7 +149,7 @@ impl Data {
     }
 }
 
-/// A CPOR customer-association claim (domain.md sections 4.1 and 6.1).
+/// A CPOR customer-association claim (see the [guide](crate::guide::association)).
 ///
 /// It is created as a draft from a checked [`AssociationForm`], and changes only through
 /// [`transition`](Self::transition) (or its in-place twin [`apply`](Self::apply)), which
@@ -345,7 +345,8 @@ impl AssociationClaim {
     /// - [`AssociationError::NotFound`] if a partner user of another location asks: it must
     ///   look exactly like a missing claim, so this check comes first;
     /// - [`AssociationError::CatalogMismatch`] if `catalog` is not of the claim's program year;
-    /// - [`AssociationError::Forbidden`] if the actor may not issue the command (section 7);
+    /// - [`AssociationError::Forbidden`] if the actor may not issue the command
+    ///   ([who may do what](crate::guide::rules#who-may-do-what));
     /// - [`AssociationError::InvalidState`] if the transition table has no such transition;
     /// - [`AssociationError::TimeWentBack`] if `now` is before the last history entry;
     /// - a guard's error: [`PoeRequired`](AssociationError::PoeRequired),

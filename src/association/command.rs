@@ -157,7 +157,8 @@ pub enum AssociationCommand {
         /// Why.
         reason: ReviewRejection,
     },
-    /// Partner: answer an info request, changing only what section 5.3 allows, and resubmit.
+    /// Partner: answer an info request, changing only the partner location, products, contacts,
+    /// PoE and comments, and resubmit.
     Resubmit {
         /// The changes.
         changes: ResubmitForm,

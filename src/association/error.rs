@@ -21,7 +21,8 @@ pub enum AssociationError {
         /// The claim asked for.
         claim: ClaimId,
     },
-    /// The actor may not issue the command (domain.md section 7).
+    /// The actor may not issue the command (see
+    /// [who may do what](crate::guide::rules#who-may-do-what)).
     #[error("{} may not {command} an association claim", .actor.name())]
     Forbidden {
         /// The command.

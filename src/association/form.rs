@@ -278,7 +278,8 @@ pub struct RevenueForm {
     pub isv_product: String,
 }
 
-/// An association claim form, as a partner fills it in (domain.md section 4.1).
+/// An association claim form, as a partner fills it in (see
+/// [what a claim holds](crate::guide::association#what-a-claim-holds)).
 ///
 /// The partner location is not on the form: it is the location the acting user works for.
 /// PoE documents are attached after the draft exists, and acknowledgements are given on submit.
@@ -317,7 +318,8 @@ pub struct AssociationForm {
     pub purchase_channel: String,
 }
 
-/// The fields a partner may change when answering an info request (domain.md section 5.3):
+/// The fields a partner may change when answering an info request (see
+/// [what cannot change](crate::guide::rules#what-cannot-change)):
 /// the location ID, products, contacts, PoE and comments. `None` keeps a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

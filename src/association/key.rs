@@ -28,7 +28,7 @@ impl fmt::Display for KeyUnit {
 }
 
 /// `(engagement, tenant, workload)` or `(engagement, tenant, subscription)`: at any time, at
-/// most one partner may be associated with each key (domain.md section 5.1).
+/// most one partner may be associated with each key (see [the rules](crate::guide::rules#one-partner-per-workload)).
 ///
 /// The scope is per engagement: the same tenant and workload under two engagements are two
 /// keys. That is the library's reading; the documents do not say.

@@ -1,4 +1,5 @@
-//! CPOR customer-association claims (domain.md sections 4.1, 5.1, 5.3, 6.1 and 7).
+//! CPOR customer-association claims. The [guide](crate::guide::association) describes them
+//! for users, with the lifecycle drawn from [`TRANSITIONS`].
 //!
 //! An association claim ties a partner **location** to a customer **tenant** for one or more
 //! **workloads** (Modern Work and Security) or one **subscription** (Business Applications).
@@ -7,35 +8,10 @@
 //!
 //! # Lifecycle
 //!
-//! ```mermaid
-//! stateDiagram-v2
-//!     [*] --> Draft: create (form)
-//!     Draft --> Draft: edit_draft, attach_poe
-//!     Draft --> Submitted: submit (PoE + acknowledgements; customer notified)
-//!     Draft --> Withdrawn: withdraw
-//!     Submitted --> UnderReview: start_review
-//!     UnderReview --> PartnerActionRequired: request_info (reason)
-//!     PartnerActionRequired --> PartnerActionRequired: attach_poe
-//!     PartnerActionRequired --> Submitted: resubmit (section 5.3 fields only)
-//!     PartnerActionRequired --> Rejected: expire (14 business days, timer)
-//!     UnderReview --> Approved: approve (maybe superseding a holder)
-//!     UnderReview --> Rejected: reject (reason)
-//!     Submitted --> Rejected: decline (customer)
-//!     UnderReview --> Rejected: decline (customer)
-//!     PartnerActionRequired --> Rejected: decline (customer)
-//!     Approved --> Rejected: decline (customer), supersede (arbitration)
-//!     Disputed --> Rejected: decline (customer)
-//!     Approved --> RejectedFinal: disassociate (reason)
-//!     Rejected --> Disputed: dispute (once, within 30 days; not after a decline)
-//!     Disputed --> Approved: approve_dispute
-//!     Disputed --> RejectedFinal: reject_dispute
-//!     Withdrawn --> [*]
-//!     RejectedFinal --> [*]
-//! ```
-//!
-//! The same transitions, with who may issue each, are the table [`TRANSITIONS`]; the transition
+//! The transitions, with who may issue each, are the table [`TRANSITIONS`]; the transition
 //! function looks commands up in it, and the tests check every (state, command, actor) triple
-//! against it.
+//! against it. The guide [draws the lifecycle](crate::guide::association#lifecycle) from that
+//! table, and a test fails if the drawing and the table differ.
 //!
 //! # Choices where the documents are silent
 //!

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::actor::ActorKind;
 
-/// The state of a CPOR association claim (domain.md section 6.1).
+/// The state of a CPOR association claim; the [guide](crate::guide::association#lifecycle)
+/// draws the lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AssociationState {
@@ -16,8 +17,8 @@ pub enum AssociationState {
     Submitted,
     /// A reviewer is looking at it.
     UnderReview,
-    /// The reviewer asked for more information; the partner may edit the fields that
-    /// section 5.3 allows, and resubmit.
+    /// The reviewer asked for more information; the partner may edit the partner location,
+    /// products, contacts, PoE and comments, and resubmit.
     PartnerActionRequired,
     /// Approved: the partner is associated (official once the opt-out window has passed).
     Approved,
@@ -168,7 +169,7 @@ impl fmt::Display for CommandKind {
     }
 }
 
-/// Who may issue a command, in the terms of domain.md section 7.
+/// Who may issue a command (see [who may do what](crate::guide::rules#who-may-do-what)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Issuer {

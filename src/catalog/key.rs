@@ -5,7 +5,6 @@
 //! ASCII letter, an ASCII digit, `_`, `-` or `.`. Keys are data, chosen by whoever writes the
 //! catalog; they are not enums, so a renamed program needs no new release of this crate.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -51,11 +50,6 @@ const fn key_fault(text: &str) -> Option<KeyFault> {
         return Some(KeyFault::TooLong);
     }
     None
-}
-
-/// Whether `text` is a valid key. Used to check built-in keys at compile time.
-pub(crate) const fn is_valid_key(text: &str) -> bool {
-    key_fault(text).is_none()
 }
 
 /// Checks `text` as a key of `field`.
@@ -281,7 +275,7 @@ macro_rules! key_type {
         /// or `.`. [`FromStr`], `TryFrom<&str>`, `TryFrom<String>` and `Deserialize` all use
         /// the same validator; `Display` and `Serialize` write the key as is.
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $ty(Cow<'static, str>);
+        pub struct $ty(String);
 
         impl $ty {
             /// Parses a key.
@@ -291,13 +285,7 @@ macro_rules! key_type {
             /// A [`KeyError`] with code `.empty`, `.too_long` or `.invalid_character`.
             pub fn parse(text: &str) -> Result<Self, KeyError> {
                 check_key(KeyField::$ty, text)?;
-                Ok(Self(Cow::Owned(text.to_owned())))
-            }
-
-            /// Wraps a key of the built-in catalogs, already checked at compile time by the
-            /// `key!` macro.
-            pub(crate) const fn from_static(text: &'static str) -> Self {
-                Self(Cow::Borrowed(text))
+                Ok(Self(text.to_owned()))
             }
 
             /// The key as text.
@@ -309,7 +297,7 @@ macro_rules! key_type {
             /// The key as an owned string.
             #[must_use]
             pub fn into_string(self) -> String {
-                self.0.into_owned()
+                self.0
             }
         }
 
@@ -352,7 +340,7 @@ macro_rules! key_type {
 
             fn try_from(text: String) -> Result<Self, Self::Error> {
                 check_key(KeyField::$ty, &text)?;
-                Ok(Self(Cow::Owned(text)))
+                Ok(Self(text))
             }
         }
 
@@ -419,18 +407,6 @@ key_type!(
     RoleId,
     "a role id such as \"use_or_consume\""
 );
-
-/// Builds a key of a built-in catalog, refusing an invalid key at compile time.
-macro_rules! key {
-    ($ty:ident, $text:literal) => {{
-        const _: () = assert!(
-            $crate::catalog::key::is_valid_key($text),
-            concat!("invalid built-in catalog key ", $text)
-        );
-        $crate::catalog::key::$ty::from_static($text)
-    }};
-}
-pub(crate) use key;
 
 /// A Microsoft fiscal year, which is the program year of the incentives program: `FY` and
 /// two digits, such as `FY26`.
@@ -593,12 +569,5 @@ mod tests {
                 index: 2
             })
         );
-    }
-
-    #[test]
-    fn static_keys_are_checked_like_parsed_keys() {
-        for text in ["a", "mws_usage", "a.b-c_9", "", "A", "a b", &"a".repeat(65)] {
-            assert_eq!(is_valid_key(text), RoleId::parse(text).is_ok(), "{text:?}");
-        }
     }
 }

@@ -32,6 +32,10 @@
 //! to a CPOR engagement of its own solution area, deadlines are at least one day, and
 //! variable pay nominates customers by MSX opportunity ID only.
 //!
+//! The JSON form is described by a JSON Schema, `schemas/catalog.schema.json` in the crate's
+//! repository, generated from these types. The built-in catalogs are the file
+//! `catalogs/builtin.json` beside it, which makes a good start for a catalog of your own.
+//!
 //! # Program years
 //!
 //! [`Catalogs`] holds one catalog per [`ProgramYear`]. A claim records the program year it
@@ -72,10 +76,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod builtin;
 mod key;
 mod model;
 mod registry;
+#[cfg(test)]
+mod schema;
 mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -105,8 +110,17 @@ pub use validate::{CatalogError, CatalogList, CatalogProblem};
 /// [`CporRules::default`] and `calendar` to [`BusinessCalendar::default`]. Unknown fields are
 /// refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(
+    test,
+    schemars(
+        rename = "Catalog",
+        title = "A cpor catalog of one program year",
+        description = "The rules of one program year: solution areas, workloads, engagements, partner roles, MCI engagement types, CPOR timing rules, the business-day calendar and the co-op programs. `program_year` is required; the lists default to empty, `cpor_rules` and `calendar` to the documented defaults. Unknown fields are refused."
+    )
+)]
 pub struct RawCatalog {
     /// The program year the catalog applies to.
     pub program_year: ProgramYear,
@@ -191,6 +205,12 @@ impl Catalog {
 
     /// The newest built-in catalog: program year FY26, from the October 2023 and later help
     /// pages. See [`Catalog::fy26`].
+    ///
+    /// The built-in catalogs are data: the crate embeds the file `catalogs/builtin.json` (the
+    /// JSON form of [`Catalogs`], which `schemas/catalog.schema.json` describes) and reads it
+    /// once per process, through the same checks as any catalog read from JSON. A test of the
+    /// crate proves that the file loads; were it ever broken, the built-in functions would
+    /// return an empty catalog of their program year rather than panic.
     #[must_use]
     pub fn builtin() -> Self {
         Self::fy26()
@@ -215,7 +235,7 @@ impl Catalog {
     ///   Surface.
     #[must_use]
     pub fn fy26() -> Self {
-        Self::trusted(builtin::fy26())
+        registry::builtin_year(ProgramYear::of(26))
     }
 
     /// The built-in FY20 catalog, for claims of the 2019-21 programs.
@@ -230,16 +250,7 @@ impl Catalog {
     /// not the list. There are no MCI engagements; the co-op programs are those of FY26.
     #[must_use]
     pub fn fy20() -> Self {
-        Self::trusted(builtin::fy20())
-    }
-
-    /// Wraps a built-in catalog, whose consistency the tests prove.
-    fn trusted(raw: RawCatalog) -> Self {
-        debug_assert!(
-            validate::validate(&raw).is_ok(),
-            "built-in catalog is inconsistent"
-        );
-        Self::indexed(raw)
+        registry::builtin_year(ProgramYear::of(20))
     }
 
     /// The catalog with its workload index.

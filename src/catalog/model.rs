@@ -17,6 +17,7 @@ use crate::money::{MoneyError, Usd, proposed_payout};
 /// A solution area groups the partner roles of CPOR claims and the workloads or products
 /// that a claim may name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SolutionArea {
     /// Its key, such as `modern_work_security`.
@@ -37,6 +38,7 @@ pub struct SolutionArea {
 /// workload with the groups `modern_work` and `security`: a claim on Intune is one claim on
 /// one key, whichever list the partner picked it from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     /// Its key, such as `teams_phone`.
@@ -63,6 +65,7 @@ impl Workload {
 /// Its [`kind`](Engagement::kind) says whether it is a CPOR customer-association engagement
 /// or an MCI partner-activity engagement, and carries that family's rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Engagement {
     /// Its key, such as `mws_usage`.
@@ -109,6 +112,7 @@ impl Engagement {
 ///
 /// In JSON the family is the `type` field: `{"type": "cpor", ...}` or `{"type": "mci", ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EngagementKind {
@@ -120,6 +124,7 @@ pub enum EngagementKind {
 
 /// The rules of a CPOR customer-association engagement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CporEngagement {
     /// The solution area whose roles and workloads the engagement uses.
@@ -147,6 +152,7 @@ impl CporEngagement {
 
 /// What a CPOR claim associates a partner with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AssociationUnit {
@@ -162,6 +168,7 @@ pub enum AssociationUnit {
 /// In JSON: `{"type": "paid", "opt_out_allowed": true}`, `{"type": "recognition_only"}` or
 /// `{"type": "revenue_association_only"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Incentive {
@@ -211,6 +218,7 @@ const fn one() -> u32 {
 
 /// The rules of an MCI partner-activity engagement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MciEngagement {
     /// The engagement type, which selects the deadline table.
@@ -268,6 +276,7 @@ impl MciEngagement {
 /// In JSON: `{"type": "fixed"}` or
 /// `{"type": "variable", "hourly_rate": "150.00", "max_hours": 40, "cap": "5000.00"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Payout {
@@ -312,6 +321,7 @@ impl Payout {
 /// the unit of association and the incentive. Every role maps to exactly one CPOR engagement
 /// of the same solution area.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PartnerRole {
     /// Its key, such as `use_or_consume`.
@@ -326,6 +336,7 @@ pub struct PartnerRole {
 
 /// An MCI engagement type, such as Workshop, with its deadline table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EngagementType {
     /// Its key, such as `workshop`.
@@ -341,6 +352,7 @@ pub struct EngagementType {
 /// Every value is at least 1, and the review deadline is not before the first-submit
 /// deadline (both count from consent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MciDeadlines {
     /// Days from the claim's creation for the customer to consent.
@@ -361,6 +373,7 @@ pub struct MciDeadlines {
 /// [`CporRules::default`] holds the documented values; each is data so a program year may
 /// change it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CporRules {
     /// Business days from the customer's notification to opt out; after them an approved

@@ -6,8 +6,8 @@ use std::mem;
 
 use serde::{Deserialize, Serialize};
 
-use super::Catalog;
 use super::key::ProgramYear;
+use super::{Catalog, RawCatalog};
 
 use crate::error::ErrorKind;
 
@@ -41,11 +41,38 @@ pub struct Catalogs {
     older: BTreeMap<ProgramYear, Catalog>,
 }
 
-/// The built-in catalogs, built once per process, for code that needs them by reference.
-#[cfg(any(test, feature = "sqlite", feature = "testing"))]
+/// The built-in catalogs of FY20 and FY26, in the JSON form of [`Catalogs`].
+const BUILTIN_JSON: &str = include_str!("../../catalogs/builtin.json");
+
+/// Reads the embedded built-in catalogs, through the checks of any [`Catalogs`] read from JSON.
+fn load_builtin() -> Result<Catalogs, serde_json::Error> {
+    serde_json::from_str(BUILTIN_JSON)
+}
+
+/// The built-in catalogs, read once per process.
+///
+/// The tests prove that the embedded file loads (`builtin_json::the_file_loads`). Should it
+/// ever fail to, the registry holds an empty FY26 catalog: no engagement, role or workload,
+/// so every claim is refused, which is loud without a panic.
 pub(crate) fn builtin_catalogs() -> &'static Catalogs {
     static BUILTIN: std::sync::OnceLock<Catalogs> = std::sync::OnceLock::new();
-    BUILTIN.get_or_init(Catalogs::builtin)
+    BUILTIN.get_or_init(|| {
+        load_builtin().unwrap_or_else(|_| Catalogs::new(empty(ProgramYear::of(26))))
+    })
+}
+
+/// The built-in catalog of `year`; an empty catalog of `year` if there is none (which the
+/// tests rule out for FY20 and FY26).
+pub(super) fn builtin_year(year: ProgramYear) -> Catalog {
+    builtin_catalogs()
+        .get(year)
+        .cloned()
+        .unwrap_or_else(|| empty(year))
+}
+
+/// An empty catalog of `year`, the fallback of the built-in functions.
+fn empty(year: ProgramYear) -> Catalog {
+    Catalog::new(RawCatalog::new(year)).unwrap_or_else(|_| Catalog::indexed(RawCatalog::new(year)))
 }
 
 impl Default for Catalogs {
@@ -89,9 +116,7 @@ impl Catalogs {
     /// The built-in catalogs: [`Catalog::fy20`] and [`Catalog::fy26`].
     #[must_use]
     pub fn builtin() -> Self {
-        let mut registry = Self::new(Catalog::fy26());
-        registry.insert(Catalog::fy20());
-        registry
+        builtin_catalogs().clone()
     }
 
     /// The catalog of `year`, if the registry has one.
@@ -183,5 +208,36 @@ impl CatalogsError {
     #[must_use]
     pub const fn is_retryable(&self) -> bool {
         crate::error::transient(self.kind())
+    }
+}
+
+#[cfg(test)]
+mod builtin_json {
+    use super::{BUILTIN_JSON, Catalogs, ProgramYear, load_builtin};
+
+    /// The embedded file loads through the checks of any catalog, so the fallback of
+    /// `builtin_catalogs` is never taken.
+    #[test]
+    fn the_file_loads() {
+        let catalogs = load_builtin().expect("the built-in catalogs load");
+        let years: Vec<String> = catalogs.years().map(|y| y.to_string()).collect();
+        assert_eq!(years, ["FY20", "FY26"]);
+        assert_eq!(&catalogs, super::builtin_catalogs());
+        for year in [20, 26] {
+            let catalog = catalogs.get(ProgramYear::of(year)).expect("year");
+            assert!(!catalog.engagements().is_empty() && !catalog.roles().is_empty());
+        }
+    }
+
+    /// The file is written as the crate writes it, so that a catalog serialized by the crate
+    /// and the file can be compared line by line.
+    #[test]
+    fn the_file_is_in_canonical_form() {
+        let catalogs: Catalogs = serde_json::from_str(BUILTIN_JSON).expect("loads");
+        let written = serde_json::to_string_pretty(&catalogs).expect("writes") + "\n";
+        assert!(
+            written == BUILTIN_JSON,
+            "catalogs/builtin.json is not in canonical form"
+        );
     }
 }

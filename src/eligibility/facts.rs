@@ -31,7 +31,8 @@ pub enum Enrollment {
     NotEnrolled,
 }
 
-/// The outside facts that eligibility is decided on (domain.md section 5.2).
+/// The outside facts that eligibility is decided on (see the
+/// [guide](crate::guide::rules#eligibility)).
 ///
 /// The real criteria (usage thresholds, bona fide checks, program enrolment) live in
 /// Microsoft's systems, so the application answers these questions, typically from data it
@@ -70,13 +71,13 @@ pub trait Facts {
     fn active_claims(&self, engagement: &EngagementId, customer: &CustomerId) -> u32;
 
     /// Whether the conditions for creating a partner-led referral hold for this customer and
-    /// engagement (section 8). Asked by the claim code when a claim is created or consent is
-    /// asked, and only for engagements with referrals enabled; not used by
-    /// [`check`](super::check).
+    /// engagement (see [referrals](crate::guide::activity#referrals-and-co-sell)). Asked by
+    /// the claim code when a claim is created or consent is asked, and only for engagements
+    /// with referrals enabled; not used by [`check`](super::check).
     fn referral_conditions_hold(&self, customer: &CustomerId, engagement: &EngagementId) -> bool;
 
     /// Whether the customer qualifies for the upgrade of its partner-led referral to co-sell
-    /// after consent (section 8). Not used by [`check`](super::check).
+    /// after consent (see [referrals](crate::guide::activity#referrals-and-co-sell)). Not used by [`check`](super::check).
     fn co_sell_qualified(&self, customer: &CustomerId) -> bool;
 }
 

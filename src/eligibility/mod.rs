@@ -1,5 +1,5 @@
 //! Eligibility of an MCI customer nomination: a pure decision over facts the application
-//! supplies (domain.md section 5.2).
+//! supplies (see the [guide](crate::guide::rules#eligibility)).
 //!
 //! Whether a customer is eligible for an engagement is decided by Microsoft's systems (usage
 //! thresholds, bona fide checks, enrolment). The application fetches those answers and hands
@@ -30,7 +30,7 @@
 //!
 //! # Choices where the product documents are silent
 //!
-//! - **Roles.** Adding and claiming customers are admin actions (section 7): an Incentives
+//! - **Roles.** Adding and claiming customers are admin actions: an Incentives
 //!   user, a reviewer, the customer or the timer gets `actor.not_incentives_admin`. A partner
 //!   user of another location also gets `actor.other_partner_location`.
 //! - **Domain nominations** ask the facts about the resolved tenant, for eligibility and for

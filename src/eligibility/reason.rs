@@ -7,7 +7,8 @@ use crate::error::ErrorKind;
 use crate::id::{CustomerId, CustomerIdKind, DomainName, PartnerId};
 use crate::text::Text;
 
-/// The seven checks of domain.md section 5.2, in the order [`check`](super::check) runs them.
+/// The reasons of the seven eligibility checks, in the order [`check`](super::check) runs them
+/// (see the [guide](crate::guide::rules#eligibility)).
 ///
 /// Every [`Reason`] belongs to one step; the reasons of a decision never go back to an earlier
 /// step.
@@ -63,7 +64,7 @@ pub enum Reason {
         partner: PartnerId,
     },
     /// `actor.not_incentives_admin`: the user does not hold the Incentives admin role, or is not
-    /// a partner user at all. Adding and claiming customers are admin actions (section 7).
+    /// a partner user at all. Adding and claiming customers are admin actions.
     ActorNotIncentivesAdmin,
     /// `actor.other_partner_location`: the user acts for another partner location than the one
     /// chosen for the claim.

@@ -11,6 +11,7 @@ use crate::store::{AsyncStore, Claim, Scope, StoreError, Write};
 
 use super::trace::{self, Action as Traced, traced};
 use super::{AsyncClaims, Counted, Outcome, ServiceError, shown_activity};
+use crate::event::Emitted;
 
 impl<S: AsyncStore> AsyncClaims<S> {
     /// "Add customer" or "claim customer": creates one activity claim per chosen engagement,
@@ -133,9 +134,9 @@ impl<S: AsyncStore> AsyncClaims<S> {
                 .into_iter()
                 .zip(versions)
                 .map(|(t, version)| Outcome {
+                    events: Emitted::numbered(t.claim.id(), version, t.events),
                     claim: shown_activity(actor, t.claim),
                     version,
-                    events: t.events,
                     replayed: false,
                 })
                 .collect())
@@ -318,10 +319,11 @@ impl<S: AsyncStore> AsyncClaims<S> {
             .store
             .commit(vec![Write::update(next.claim.clone(), stored.version)])
             .await?;
+        let version = versions.first().copied().unwrap_or(stored.version.next());
         Ok(Outcome {
+            events: Emitted::numbered(id, version, next.events),
             claim: shown_activity(actor, next.claim),
-            version: versions.first().copied().unwrap_or(stored.version),
-            events: next.events,
+            version,
             replayed: false,
         })
     }

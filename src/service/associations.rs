@@ -10,6 +10,7 @@ use crate::store::{AsyncStore, Claim, Scope, StoreError, Version, Write};
 
 use super::trace::{self, Action, traced};
 use super::{AsyncClaims, Outcome, ServiceError};
+use crate::event::Emitted;
 
 impl<S: AsyncStore> AsyncClaims<S> {
     /// Creates an association draft from a form, under the newest catalog.
@@ -96,7 +97,7 @@ impl<S: AsyncStore> AsyncClaims<S> {
             Ok(Outcome {
                 claim: created.claim,
                 version,
-                events: created.events,
+                events: Emitted::numbered(id, version, created.events),
                 replayed: false,
             })
         })
@@ -107,7 +108,7 @@ impl<S: AsyncStore> AsyncClaims<S> {
         &self,
         actor: &Actor,
         id: ClaimId,
-        events: Vec<AssociationEvent>,
+        events: Vec<Emitted<AssociationEvent>>,
     ) -> Result<Outcome<AssociationClaim, AssociationEvent>, ServiceError> {
         let stored = self.load(actor, id).await?;
         match stored.claim {
@@ -234,7 +235,8 @@ impl<S: AsyncStore> AsyncClaims<S> {
             }
         };
         let mut writes = vec![Write::update(next.claim.clone(), stored.version)];
-        let mut events = next.events;
+        let events = next.events;
+        let mut holder_events = None;
         let holder = events.iter().find_map(|e| match e {
             AssociationEvent::SupersedeHolder { holder } => Some(*holder),
             _ => None,
@@ -265,13 +267,20 @@ impl<S: AsyncStore> AsyncClaims<S> {
                 catalog,
             )?;
             writes.push(Write::update(ended.claim, held.version));
-            events.extend(ended.events);
+            holder_events = Some((holder, held.version.next(), ended.events));
         }
         let versions = self.store.commit(writes).await?;
+        let version = versions.first().copied().unwrap_or(stored.version.next());
+        // The winner's events under its ID, then the superseded claim's under its own.
+        let mut emitted = Emitted::numbered(id, version, events);
+        if let Some((holder, expected, ended)) = holder_events {
+            let version = versions.get(1).copied().unwrap_or(expected);
+            emitted.extend(Emitted::numbered(holder, version, ended));
+        }
         Ok(Outcome {
             claim: next.claim,
-            version: versions.first().copied().unwrap_or(stored.version),
-            events,
+            version,
+            events: emitted,
             replayed: false,
         })
     }

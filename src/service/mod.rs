@@ -7,14 +7,14 @@
 //!
 //! - [`AsyncClaims`], over an [`AsyncStore`], for async services: every method is an
 //!   `async fn` whose future is `Send`, to await straight from a tokio handler;
-//! - [`Claims`], over a blocking [`Store`], for scripts, tests and threaded programs.
+//! - [`Claims`], over a blocking [`Store`](crate::store::Store), for scripts, tests and threaded programs.
 //!
 //! # One core, two drivers
 //!
 //! The decisions (which claims to load, what the pure core decides, which writes to commit,
 //! when to retry, how to treat a retried request) are written **once**, as the async methods
 //! of [`AsyncClaims`]. They do no I/O of their own: every read and write goes through the
-//! store trait. [`Claims`] is the blocking driver: it lifts its [`Store`] into an
+//! store trait. [`Claims`] is the blocking driver: it lifts its [`Store`](crate::store::Store) into an
 //! [`AsyncStore`] whose futures do their work when first polled, and polls the very same
 //! futures to completion on the calling thread, with no runtime (so it works inside a tokio
 //! worker too, blocking it as any blocking call does).
@@ -58,6 +58,7 @@ use crate::association::{
 };
 use crate::catalog::{Catalog, Catalogs, EngagementId, ProgramYear};
 use crate::eligibility::{CustomerEligibility, Enrollment, Facts};
+use crate::event::Emitted;
 use crate::id::{ClaimId, CustomerId, DomainName, PartnerId, TenantId};
 #[cfg(doc)]
 use crate::store::Store;
@@ -179,8 +180,10 @@ pub struct Outcome<C, E> {
     pub claim: C,
     /// Its new version (for a replay: its version now).
     pub version: Version,
-    /// What the application must do. A replay has none: the first call returned them.
-    pub events: Vec<E>,
+    /// What the application must do, each event with its ID, which names the claim it is
+    /// about (an arbitration's approval returns the superseded claim's events under that
+    /// claim). A replay has none: the first call returned them.
+    pub events: Vec<Emitted<E>>,
     /// Whether this answers a retry of an action already applied (the same claim ID and
     /// creation input, or the same request ID and command), which was not applied again.
     pub replayed: bool,
@@ -233,7 +236,7 @@ pub fn usage_scope<'a>(
 }
 
 /// The claims service over an [`AsyncStore`] `S`: every action is an `async fn` with a
-/// `Send` future. [`Claims`] is the same service over a blocking [`Store`].
+/// `Send` future. [`Claims`] is the same service over a blocking [`Store`](crate::store::Store).
 ///
 /// ```
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {

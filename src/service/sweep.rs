@@ -8,6 +8,7 @@ use crate::store::{AsyncStore, Claim, PageRequest, Scope, Write};
 
 use super::trace::{self, Action, traced};
 use super::{AsyncClaims, Outcome, ServiceError, Swept};
+use crate::event::Emitted;
 
 impl<S: AsyncStore> AsyncClaims<S> {
     /// Applies every timer that is due at `now`: each claim whose next deadline has passed is
@@ -72,10 +73,11 @@ impl<S: AsyncStore> AsyncClaims<S> {
                     .store
                     .commit(vec![Write::update(t.claim.clone(), stored.version)])
                     .await?;
+                let version = versions.first().copied().unwrap_or(stored.version.next());
                 Ok(Some(Swept::Association(Outcome {
                     claim: t.claim,
-                    version: versions.first().copied().unwrap_or(stored.version),
-                    events: t.events,
+                    version,
+                    events: Emitted::numbered(id, version, t.events),
                     replayed: false,
                 })))
             }
@@ -89,10 +91,11 @@ impl<S: AsyncStore> AsyncClaims<S> {
                     .store
                     .commit(vec![Write::update(t.claim.clone(), stored.version)])
                     .await?;
+                let version = versions.first().copied().unwrap_or(stored.version.next());
                 Ok(Some(Swept::Activity(Outcome {
                     claim: t.claim,
-                    version: versions.first().copied().unwrap_or(stored.version),
-                    events: t.events,
+                    version,
+                    events: Emitted::numbered(id, version, t.events),
                     replayed: false,
                 })))
             }

@@ -52,7 +52,7 @@ pub use postgres::{
     DEFAULT_MAX_CONNECTIONS, DEFAULT_PG_TIMEOUT, DEFAULT_SCHEMA, PgStore, PgStoreConfig,
 };
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteStore, Synchronous};
+pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 use crate::catalog::EngagementId;
 use crate::id::{ClaimId, CustomerId, PartnerId};

@@ -175,6 +175,7 @@ macro_rules! suite {
         ///     );
         /// }
         /// ```
+        #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
         #[macro_export]
         macro_rules! store_conformance_tests {
             ($d (#[$d attr:meta])+ ; $d factory:expr) => {

@@ -76,7 +76,7 @@ pub async fn association_lifecycle<S: AsyncStore>(claims: &AsyncClaims<S>) {
         submitted
             .events
             .iter()
-            .any(|e| matches!(e, AssociationEvent::CustomerNotified { .. })),
+            .any(|e| matches!(e.event, AssociationEvent::CustomerNotified { .. })),
         "the submission notifies the customer: {:?}",
         submitted.events
     );
@@ -84,7 +84,7 @@ pub async fn association_lifecycle<S: AsyncStore>(claims: &AsyncClaims<S>) {
         approved
             .events
             .iter()
-            .any(|e| matches!(e, AssociationEvent::AssociationStarted { .. })),
+            .any(|e| matches!(e.event, AssociationEvent::AssociationStarted { .. })),
         "the approval starts the association: {:?}",
         approved.events
     );
@@ -149,7 +149,7 @@ pub async fn activity_lifecycle<S: AsyncStore>(claims: &AsyncClaims<S>) {
     assert!(
         sent.events
             .iter()
-            .any(|e| matches!(e, ActivityEvent::ConsentEmailRequested { .. })),
+            .any(|e| matches!(e.event, ActivityEvent::ConsentEmailRequested { .. })),
         "sending consent asks for the email: {:?}",
         sent.events
     );

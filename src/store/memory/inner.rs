@@ -1,80 +1,38 @@
-//! The reference store: everything in memory, every check and write under one lock.
+//! The memory store's insides: the packed claims, the index by customer, the planning of a
+//! commit.
 
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    Claim, CountedKey, Cursor, Expect, Holdings, ImportReport, Page, PageRequest, Scope, Store,
-    StoreError, Stored, UniqueKey, Version, Write,
+    Claim, CountedKey, Expect, Holdings, Page, PageRequest, StoreError, Stored, UniqueKey, Version,
+    Write,
 };
-use crate::catalog::{Catalogs, EngagementId};
-use crate::claim::InvalidClaim;
+use crate::catalog::Catalogs;
 use crate::codec::Head;
 use crate::fast_hash::{FastHasher, Map};
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
-/// A store that keeps everything in memory, as strict as a real database: every check and
-/// every write of a commit happen under **one** lock, and nothing is written until every check
-/// has passed, so a refused commit leaves no trace.
-///
-/// It is the reference the conformance suite (`cpor::testing`) is written against, and fits
-/// tests, examples and single-process services.
-///
-/// # Layout
-///
-/// Each claim is kept **packed**: a private, compact binary encoding of the whole claim (its
-/// strings once each, its dates as numbers, the actors of its history once each), decoded
-/// again when it is read. A typical claim (3 workloads, 2 contacts, 1 PoE reference,
-/// 5 history entries) takes about 500 bytes with the indexes, a third of what it took as a
-/// [`Claim`] value. Reads pay for it: [`load`](Store::load) and the queries decode every
-/// claim they return (one to two microseconds each), much as a database would; a commit
-/// encodes the claims it writes (a few hundred nanoseconds).
-///
-/// Every uniqueness key and counted limit is about one customer ([`UniqueKey::customer`]), so
-/// the store keeps one small index, claims by customer, and answers "who holds this key" and
-/// "how many count towards this limit" from the claims of that customer that hold anything,
-/// reading only the head of their encoding (no decoding, no allocation). A commit touches the
-/// claim map and one customer entry, whatever the number of keys. Customers are indexed by a
-/// 64-bit fingerprint; two customers that share one only share an index entry, because every
-/// answer is checked against the claims themselves.
-///
-/// The store holds at most `u32::MAX` claims; a commit beyond that fails with
-/// [`StoreError::Backend`].
-///
-/// # What it checks
-///
-/// The store enforces the rules of the catalogs it was made with ([`new`](Self::new): the
-/// built-in ones; [`with_catalogs`](Self::with_catalogs): yours), never numbers a claim
-/// carries. Every claim of a commit or an import is checked against the catalog of its
-/// program year ([`Claim::validate`]) before the lock is taken, and its per-customer cap is
-/// that catalog's. A claim of a year the store has no catalog for is refused with
-/// [`StoreError::Invalid`]. The packed form never leaves the store, and a read decodes it
-/// through the same invariant check as every other way in.
+/// Everything the store keeps, behind its one lock.
 #[derive(Debug, Default)]
-pub struct InMemoryStore {
-    inner: Mutex<Inner>,
-    catalogs: Catalogs,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
+pub(super) struct Inner {
     /// Where each claim is in `slots`.
-    ids: Map<ClaimId, u32>,
+    pub(super) ids: Map<ClaimId, u32>,
     /// The claims, in chunks of [`CHUNK`] slots allocated whole: one allocation per thousand
     /// claims rather than one per claim.
-    slots: Vec<Vec<Slot>>,
+    pub(super) slots: Vec<Vec<Slot>>,
     /// The claims about each customer (by fingerprint): those that name it, and those whose
     /// keys are about it (an activity claim by domain holds keys about the resolved tenant).
-    customers: Map<u64, Box<[Member]>>,
-    by_partner: Map<PartnerId, Vec<u32>>,
+    pub(super) customers: Map<u64, Box<[Member]>>,
+    /// The slots of each partner location's claims, in the order stored.
+    pub(super) by_partner: Map<PartnerId, Vec<u32>>,
     /// The next deadline of each claim that has one, with its slot: earliest first, ties in
     /// the order the claims were created.
-    due: BTreeSet<(DateTime<Utc>, u32)>,
+    pub(super) due: BTreeSet<(DateTime<Utc>, u32)>,
     /// Where a commit encodes a claim before it is copied at its exact size.
-    scratch: Vec<u8>,
+    pub(super) scratch: Vec<u8>,
 }
 
 /// How many claims a chunk of `slots` holds.
@@ -82,17 +40,17 @@ const CHUNK: usize = 1024;
 
 /// One stored claim: its version and its encoding.
 #[derive(Debug)]
-struct Slot {
+pub(super) struct Slot {
     version: Version,
     packed: Box<[u8]>,
 }
 
 impl Slot {
-    fn head(&self) -> Result<Head<'_>, StoreError> {
+    pub(super) fn head(&self) -> Result<Head<'_>, StoreError> {
         Head::parse(&self.packed).map_err(StoreError::backend)
     }
 
-    fn claim(&self) -> Result<Claim, StoreError> {
+    pub(super) fn claim(&self) -> Result<Claim, StoreError> {
         let claim = Claim::decode(&self.packed).map_err(StoreError::backend)?;
         claim.check_structure().map_err(|e| StoreError::Corrupt {
             claim: Some(e.claim()),
@@ -101,7 +59,7 @@ impl Slot {
         Ok(claim)
     }
 
-    fn stored(&self) -> Result<Stored, StoreError> {
+    pub(super) fn stored(&self) -> Result<Stored, StoreError> {
         Ok(Stored {
             claim: self.claim()?,
             version: self.version,
@@ -111,14 +69,14 @@ impl Slot {
 
 /// A claim's entry under a customer: its slot and how it is indexed there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Member {
+pub(super) struct Member {
     slot: u32,
     /// [`LISTED`] and/or [`HOLDS`].
     flags: u8,
 }
 
 /// The claim names the customer: `by_customer` lists it.
-const LISTED: u8 = 1;
+pub(super) const LISTED: u8 = 1;
 /// The claim holds keys or counts towards a limit about the customer.
 const HOLDS: u8 = 2;
 
@@ -145,7 +103,7 @@ fn memberships(claim: &Claim) -> Memberships {
 }
 
 /// What a write replaces: the stored version's slot and what it held.
-struct Old {
+pub(super) struct Old {
     slot: u32,
     holdings: Holdings,
     index: Memberships,
@@ -154,7 +112,7 @@ struct Old {
 }
 
 /// One write, checked and ready to apply.
-struct Planned {
+pub(super) struct Planned {
     version: Version,
     /// The stored version, if any.
     old: Option<Old>,
@@ -165,7 +123,7 @@ struct Planned {
 }
 
 impl Planned {
-    fn old_holdings(&self) -> Option<&Holdings> {
+    pub(super) fn old_holdings(&self) -> Option<&Holdings> {
         self.old.as_ref().map(|o| &o.holdings)
     }
 }
@@ -178,58 +136,16 @@ fn fingerprint(value: &impl Hash) -> u64 {
     hasher.finish()
 }
 
-impl InMemoryStore {
-    /// An empty store that enforces the built-in catalogs ([`Catalogs::builtin`]).
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// An empty store that enforces `catalogs`: the per-customer caps, and every rule
-    /// [`Claim::validate`] checks, come from the catalog of each claim's program year.
-    #[must_use]
-    pub fn with_catalogs(catalogs: Catalogs) -> Self {
-        Self {
-            inner: Mutex::default(),
-            catalogs,
-        }
-    }
-
-    /// The catalogs the store enforces.
-    #[must_use]
-    pub const fn catalogs(&self) -> &Catalogs {
-        &self.catalogs
-    }
-
-    /// How many claims the store holds.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.lock().ids.len()
-    }
-
-    /// Whether the store is empty.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave a half-applied commit (commits apply
-        // only after every check), so the data is still consistent: keep going.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 impl Inner {
     /// The claim in slot `i`.
-    fn slot(&self, i: u32) -> Option<&Slot> {
+    pub(super) fn slot(&self, i: u32) -> Option<&Slot> {
         let i = usize::try_from(i).ok()?;
         self.slots
             .get(i.checked_div(CHUNK)?)?
             .get(i.checked_rem(CHUNK)?)
     }
 
-    fn slot_mut(&mut self, i: u32) -> Option<&mut Slot> {
+    pub(super) fn slot_mut(&mut self, i: u32) -> Option<&mut Slot> {
         let i = usize::try_from(i).ok()?;
         self.slots
             .get_mut(i.checked_div(CHUNK)?)?
@@ -237,13 +153,13 @@ impl Inner {
     }
 
     /// The stored claim `id`, with its slot.
-    fn get(&self, id: &ClaimId) -> Option<(u32, &Slot)> {
+    pub(super) fn get(&self, id: &ClaimId) -> Option<(u32, &Slot)> {
         let i = *self.ids.get(id)?;
         Some((i, self.slot(i)?))
     }
 
     /// Stores a new claim in the next free slot, which `plan` checked exists.
-    fn push(&mut self, id: ClaimId, slot: Slot) -> u32 {
+    pub(super) fn push(&mut self, id: ClaimId, slot: Slot) -> u32 {
         let i = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
         if self.slots.last().is_none_or(|chunk| chunk.len() >= CHUNK) {
             self.slots.push(Vec::with_capacity(CHUNK));
@@ -258,7 +174,7 @@ impl Inner {
     /// The claims in `slots` that `scope` sees, decoded.
     /// A page of the claims in `slots` (in increasing order) that pass `keep`, after the
     /// request's cursor: decodes only the claims it returns.
-    fn page(
+    pub(super) fn page(
         &self,
         slots: &[u32],
         request: PageRequest,
@@ -282,7 +198,7 @@ impl Inner {
     }
 
     /// The claims indexed under `customer` with any of `flags`.
-    fn members<'a>(
+    pub(super) fn members<'a>(
         &'a self,
         customer: &CustomerId,
         flags: u8,
@@ -298,7 +214,12 @@ impl Inner {
     /// Whether no claim holds a key or counts towards a limit about `claim`'s customer, and the
     /// claim's own limit (if any) admits one claim: then `claim` can take its keys and its
     /// place without checking them one by one.
-    fn is_free_for(&self, claim: &Claim, index: &Memberships, catalogs: &Catalogs) -> bool {
+    pub(super) fn is_free_for(
+        &self,
+        claim: &Claim,
+        index: &Memberships,
+        catalogs: &Catalogs,
+    ) -> bool {
         let admits_one = claim.as_activity().is_none() || claim.cap(catalogs) >= Some(1);
         let held = index
             .iter()
@@ -313,7 +234,7 @@ impl Inner {
     }
 
     /// The claim that holds `key`.
-    fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
+    pub(super) fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
         for (_, slot) in self.members(&key.customer(), HOLDS) {
             let head = slot.head()?;
             if head.holds(key) {
@@ -324,7 +245,7 @@ impl Inner {
     }
 
     /// How many claims count towards `key`.
-    fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
+    pub(super) fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
         let mut n: u32 = 0;
         for (_, slot) in self.members(&key.customer, HOLDS) {
             if slot.head()?.counts_towards(key) {
@@ -335,7 +256,11 @@ impl Inner {
     }
 
     /// Checks every write against the store and against each other; changes nothing.
-    fn plan(&self, writes: &[Write], catalogs: &Catalogs) -> Result<Vec<Planned>, StoreError> {
+    pub(super) fn plan(
+        &self,
+        writes: &[Write],
+        catalogs: &Catalogs,
+    ) -> Result<Vec<Planned>, StoreError> {
         let mut planned = Vec::with_capacity(writes.len());
         let mut creates: usize = 0;
         for (i, write) in writes.iter().enumerate() {
@@ -409,7 +334,11 @@ impl Inner {
 
     /// Checks the keys and counts the planned writes acquire, after the releases of the whole
     /// commit.
-    fn check_keys(&self, writes: &[Write], planned: &[Planned]) -> Result<(), StoreError> {
+    pub(super) fn check_keys(
+        &self,
+        writes: &[Write],
+        planned: &[Planned],
+    ) -> Result<(), StoreError> {
         let held_before =
             |p: &Planned, key: &UniqueKey| p.old_holdings().is_some_and(|o| o.unique.contains(key));
         // Keys released by some write of this commit: free for the others.
@@ -479,7 +408,7 @@ impl Inner {
     ///
     /// It only reads the claims: the caller drops them once the lock is released, so that
     /// freeing them does not lengthen the critical section.
-    fn apply(&mut self, writes: &[Write], planned: Vec<Planned>) -> Vec<Version> {
+    pub(super) fn apply(&mut self, writes: &[Write], planned: Vec<Planned>) -> Vec<Version> {
         let mut versions = Vec::with_capacity(planned.len());
         for (write, p) in writes.iter().zip(planned) {
             versions.push(p.version);
@@ -546,7 +475,7 @@ impl Inner {
 
     /// Sets the flags of slot `i` under customer fingerprint `print` (0: removes it). The
     /// entry is rebuilt at its exact size, so the index has no spare capacity.
-    fn index(&mut self, print: u64, i: u32, flags: u8) {
+    pub(super) fn index(&mut self, print: u64, i: u32, flags: u8) {
         let members = self.customers.get(&print).map_or(&[][..], |m| &m[..]);
         let mut next: Vec<Member> = Vec::with_capacity(members.len().saturating_add(1));
         let mut merged = false;
@@ -578,132 +507,4 @@ const SCRATCH: usize = 16 * 1024;
 /// The store already holds `u32::MAX` claims.
 #[derive(Debug, thiserror::Error)]
 #[error("the in-memory store is full: it holds at most {} claims", u32::MAX)]
-struct Full;
-
-impl Store for InMemoryStore {
-    fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError> {
-        let inner = self.lock();
-        match inner.get(&id) {
-            Some((_, slot)) if scope.sees(slot.head()?.partner()) => slot.stored().map(Some),
-            _ => Ok(None),
-        }
-    }
-
-    fn commit(&self, writes: Vec<Write>) -> Result<Vec<Version>, StoreError> {
-        for write in &writes {
-            write.claim.validate(&self.catalogs)?;
-        }
-        let mut inner = self.lock();
-        let planned = inner.plan(&writes, &self.catalogs)?;
-        let versions = inner.apply(&writes, planned);
-        drop(inner);
-        drop(writes);
-        Ok(versions)
-    }
-
-    /// The whole batch under one lock: each claim is planned against the store as the claims
-    /// before it left it, and applied at once if accepted.
-    fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
-        let mut report = ImportReport::with_capacity(claims.len());
-        let checked: Vec<(Claim, Result<(), InvalidClaim>)> = claims
-            .into_iter()
-            .map(|claim| {
-                let valid = claim.validate(&self.catalogs);
-                (claim, valid)
-            })
-            .collect();
-        let mut inner = self.lock();
-        for (claim, valid) in checked {
-            let id = claim.id();
-            if let Err(invalid) = valid {
-                report.outcomes.push((id, Err(invalid.into())));
-                continue;
-            }
-            let writes = vec![Write::create(claim)];
-            let outcome = match inner.plan(&writes, &self.catalogs) {
-                Ok(planned) => inner
-                    .apply(&writes, planned)
-                    .first()
-                    .copied()
-                    .ok_or(StoreError::NotFound { claim: id }),
-                Err(refusal) => Err(refusal),
-            };
-            report.outcomes.push((id, outcome));
-        }
-        Ok(report)
-    }
-
-    fn by_partner(
-        &self,
-        partner: PartnerId,
-        page: PageRequest,
-    ) -> Result<Page<Stored>, StoreError> {
-        let inner = self.lock();
-        let slots = inner
-            .by_partner
-            .get(&partner)
-            .map_or(&[][..], Vec::as_slice);
-        inner.page(slots, page, |_| Ok(true))
-    }
-
-    fn by_partner_engagement(
-        &self,
-        partner: PartnerId,
-        engagement: &EngagementId,
-        page: PageRequest,
-    ) -> Result<Page<Stored>, StoreError> {
-        let inner = self.lock();
-        let slots = inner
-            .by_partner
-            .get(&partner)
-            .map_or(&[][..], Vec::as_slice);
-        inner.page(slots, page, |slot| {
-            Ok(slot.head()?.is_engagement(engagement))
-        })
-    }
-
-    fn by_customer(
-        &self,
-        scope: Scope,
-        customer: &CustomerId,
-        page: PageRequest,
-    ) -> Result<Page<Stored>, StoreError> {
-        let inner = self.lock();
-        let mut slots: Vec<u32> = inner.members(customer, LISTED).map(|(i, _)| i).collect();
-        slots.sort_unstable();
-        slots.dedup();
-        inner.page(&slots, page, |slot| {
-            let head = slot.head()?;
-            Ok(scope.sees(head.partner()) && head.is_customer(customer))
-        })
-    }
-
-    fn holder(&self, key: &UniqueKey) -> Result<Option<ClaimId>, StoreError> {
-        self.lock().holder(key)
-    }
-
-    fn count(&self, key: &CountedKey) -> Result<u32, StoreError> {
-        self.lock().count(key)
-    }
-
-    fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
-        let inner = self.lock();
-        let after = page.cursor().map(Cursor::get);
-        // Due claims in the order they were stored: their slots, after the cursor.
-        let mut slots: Vec<u32> = inner
-            .due
-            .iter()
-            .take_while(|(deadline, _)| *deadline <= now)
-            .map(|(_, i)| *i)
-            .filter(|i| after.is_none_or(|after| u64::from(*i) > after))
-            .collect();
-        slots.sort_unstable();
-        let mut read = Vec::new();
-        for i in slots.into_iter().take(page.limit_usize().saturating_add(1)) {
-            if let Some(slot) = inner.slot(i) {
-                read.push((u64::from(i), slot.head()?.id()));
-            }
-        }
-        Ok(Page::from_positioned(read, page))
-    }
-}
+pub(super) struct Full;
