@@ -60,8 +60,6 @@ use crate::catalog::{Catalog, Catalogs, EngagementId, ProgramYear};
 use crate::eligibility::{CustomerEligibility, Enrollment, Facts};
 use crate::event::Emitted;
 use crate::id::{ClaimId, CustomerId, DomainName, PartnerId, TenantId};
-#[cfg(doc)]
-use crate::store::Store;
 use crate::store::{
     AsyncStore, Claim, CountedKey, Page, PageRequest, Scope, StoreError, Stored, Version,
 };
