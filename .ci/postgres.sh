@@ -2,9 +2,11 @@
 #
 # `cpor_pg_start` installs PostgreSQL from Debian's packages if its server binaries are absent,
 # creates a cluster in a fresh temporary directory, starts it listening only on a Unix socket
-# in that directory, exports CPOR_PG_URL, and traps EXIT to stop the server and remove the
+# in that directory, exports CPOR_PG_URL and CPOR_PG_RESTART (a command that restarts that
+# server, for the restart fault test of tests/pg_faults.rs), and traps EXIT to stop the server and remove the
 # directory, so the server stops however the script ends. If CPOR_PG_URL is already set, that
-# server is used and nothing is started.
+# server is used and nothing is started (set CPOR_PG_RESTART too, or the restart test is
+# ignored and .ci/run fails).
 #
 # The cluster trades durability for speed (fsync and synchronous_commit off): it lives only as
 # long as the CI run.
@@ -65,5 +67,9 @@ cpor_pg_start() {
         -o "-c listen_addresses='' -k $CPOR_PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         start >/dev/null
     export CPOR_PG_URL="host=$CPOR_PG_DIR user=postgres dbname=postgres"
+    # A fast restart keeps the server options of the start above (pg_ctl reads
+    # postmaster.opts); the log file is pg_ctl's own option, so it is given again, else the
+    # restarted server would write to (and hold open) the output of the test that ran it.
+    export CPOR_PG_RESTART="runuser -u $CPOR_PG_USER -- $CPOR_PG_BIN/pg_ctl -D $CPOR_PG_DIR/data -l $CPOR_PG_DIR/server.log -m fast -w -t 60 restart"
     echo "== postgres started: $("$CPOR_PG_BIN/postgres" --version), socket in $CPOR_PG_DIR"
 }

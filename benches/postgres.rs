@@ -1,4 +1,4 @@
-//! `PgStore` against the server of `CPOR_PG_URL`, beside raw `postgres` statements on the same
+//! `PgStore` against the server of `CPOR_PG_URL`, beside raw `tokio-postgres` statements on the same
 //! server, schema and session settings (issue 6 target: a per-claim commit ≤ 1.5× a raw
 //! one-row transaction):
 //!
@@ -21,7 +21,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use cpor::store::{Claim, PgStore, Store, Write};
 use cpor::{Catalog, ClaimId};
 use criterion::{BatchSize, Criterion, Throughput};
-use postgres::types::Json;
+use tokio_postgres::types::Json;
 
 const SCHEMA: &str = "cpor_bench";
 
@@ -34,12 +34,44 @@ fn draft(n: usize, catalog: &Catalog, t0: DateTime<Utc>) -> Claim {
     support::draft(n, &support::admin(n), catalog, t0).into()
 }
 
-fn connect(url: &str) -> postgres::Client {
-    let mut client = url
-        .parse::<postgres::Config>()
-        .unwrap()
-        .connect(postgres::NoTls)
+/// A raw blocking client: `tokio-postgres` on a current-thread runtime of its own.
+struct Raw {
+    runtime: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl Raw {
+    fn batch_execute(&mut self, sql: &str) -> Result<(), tokio_postgres::Error> {
+        self.runtime.block_on(self.client.batch_execute(sql))
+    }
+
+    fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<tokio_postgres::Row, tokio_postgres::Error> {
+        self.runtime.block_on(self.client.query_one(sql, params))
+    }
+
+    fn prepare(&mut self, sql: &str) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+        self.runtime.block_on(self.client.prepare(sql))
+    }
+}
+
+fn connect(url: &str) -> Raw {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
         .unwrap();
+    let (client, connection) = runtime
+        .block_on(
+            url.parse::<tokio_postgres::Config>()
+                .unwrap()
+                .connect(tokio_postgres::NoTls),
+        )
+        .unwrap();
+    runtime.spawn(connection);
+    let mut client = Raw { runtime, client };
     client
         .batch_execute(&format!("SET search_path TO {SCHEMA}"))
         .unwrap();
@@ -52,26 +84,30 @@ const RAW_INSERT: &str = "INSERT INTO raw_claims
     VALUES ($1, $2, $3, $4, 1, $5, $6, $7)";
 
 /// One raw one-row transaction: `BEGIN; INSERT; COMMIT`.
-fn raw_create(client: &mut postgres::Client, insert: &postgres::Statement, claim: &Claim) {
+fn raw_create(client: &mut Raw, insert: &tokio_postgres::Statement, claim: &Claim) {
     let deadline = claim.next_deadline();
     let ns = deadline.map(|t| (t.timestamp_subsec_nanos() % 1_000) as i32);
     let partner = claim.partner().get() as i64;
     let customer = claim.customer().to_string();
-    let mut tx = client.transaction().unwrap();
-    tx.execute(
-        insert,
-        &[
-            &claim.id().as_uuid(),
-            &partner,
-            &claim.engagement().as_str(),
-            &customer,
-            &deadline,
-            &ns,
-            &Json(claim),
-        ],
-    )
-    .unwrap();
-    tx.commit().unwrap();
+    let Raw { runtime, client } = client;
+    runtime.block_on(async {
+        let tx = client.transaction().await.unwrap();
+        tx.execute(
+            insert,
+            &[
+                &claim.id().as_uuid(),
+                &partner,
+                &claim.engagement().as_str(),
+                &customer,
+                &deadline,
+                &ns,
+                &Json(claim),
+            ],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    });
 }
 
 fn bench(c: &mut Criterion, url: &str, sizes: &Sizes) {

@@ -103,12 +103,23 @@ fn postgres(c: &mut Criterion) {
     let store = cpor::store::PgStore::connect_in_schema(&url, &schema).unwrap();
     load_and_commit(c, "postgres store", &store);
     drop(store);
-    if let Ok(mut client) = url
-        .parse::<postgres::Config>()
-        .and_then(|config| config.connect(postgres::NoTls))
-    {
-        let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        if let Ok((client, connection)) = url
+            .parse::<tokio_postgres::Config>()
+            .unwrap()
+            .connect(tokio_postgres::NoTls)
+            .await
+        {
+            tokio::spawn(connection);
+            let _ = client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .await;
+        }
+    });
 }
 
 criterion_group!(benches, bytes, memory, sqlite, postgres);

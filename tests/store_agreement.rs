@@ -136,17 +136,26 @@ fn a_claim_with_more_keys_than_a_statement_takes_behaves_alike_on_every_store() 
     if let Ok(url) = std::env::var("CPOR_PG_URL")
         && !url.is_empty()
     {
-        let mut client = url
-            .parse::<postgres::Config>()
-            .unwrap()
-            .connect(postgres::NoTls)
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
             .unwrap();
-        client
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS cpor_agreement_{} CASCADE",
-                std::process::id()
-            ))
-            .unwrap();
+        runtime.block_on(async {
+            let (client, connection) = url
+                .parse::<tokio_postgres::Config>()
+                .unwrap()
+                .connect(tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client
+                .batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS cpor_agreement_{} CASCADE",
+                    std::process::id()
+                ))
+                .await
+                .unwrap();
+        });
     }
 }
 

@@ -48,7 +48,9 @@ pub use asynchronous::AsyncStore;
 pub use memory::InMemoryStore;
 pub use page::{Cursor, CursorError, Page, PageRequest};
 #[cfg(feature = "postgres")]
-pub use postgres::{DEFAULT_MAX_CONNECTIONS, DEFAULT_SCHEMA, PgStore};
+pub use postgres::{
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_PG_TIMEOUT, DEFAULT_SCHEMA, PgStore, PgStoreConfig,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 

@@ -1,0 +1,105 @@
+//! The statements of a commit. Each runs with the store's schema first on the
+//! `search_path`.
+
+/// A create, with (in a commit of creates only) its keys and counted place: the keys another
+/// claim holds are left out, and the statement returns those inserted and the new count.
+pub(super) const CREATE: &str = "WITH ins AS (
+        INSERT INTO claims
+            (id, partner, engagement, customer, version, next_deadline, next_deadline_ns, body)
+        VALUES ($1, $2, $3, $4, 1, $5, $6, $7)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id
+    ), keys AS (
+        INSERT INTO unique_keys (key, claim)
+        SELECT k.key, ins.id FROM ins, unnest($8::text[]) WITH ORDINALITY AS k(key, n)
+        ORDER BY k.n
+        ON CONFLICT (key) DO NOTHING
+        RETURNING key
+    ), place AS (
+        INSERT INTO counted (claim, key)
+        SELECT ins.id, $9::text FROM ins WHERE $9::text IS NOT NULL
+        RETURNING key
+    ), counter AS (
+        INSERT INTO counted_keys (key, n) SELECT key, 1 FROM place
+        ON CONFLICT (key) DO UPDATE SET n = counted_keys.n + 1
+        RETURNING n
+    )
+    SELECT (SELECT count(*) FROM ins), ARRAY(SELECT key FROM keys), (SELECT n FROM counter)";
+
+/// The SQLSTATE of `refuse_commit()`.
+pub(super) const REFUSED: &str = "CR001";
+
+/// A commit of one create in one autocommitted statement: [`CREATE`], then `refuse_commit()`
+/// (which aborts the statement, so that nothing is written) unless the claim was inserted,
+/// every key acquired and the count within `$10`.
+pub(super) const FAST_CREATE: &str = "WITH ins AS (
+        INSERT INTO claims
+            (id, partner, engagement, customer, version, next_deadline, next_deadline_ns, body)
+        VALUES ($1, $2, $3, $4, 1, $5, $6, $7)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id
+    ), keys AS (
+        INSERT INTO unique_keys (key, claim)
+        SELECT k.key, ins.id FROM ins, unnest($8::text[]) WITH ORDINALITY AS k(key, n)
+        ORDER BY k.n
+        ON CONFLICT (key) DO NOTHING
+        RETURNING key
+    ), place AS (
+        INSERT INTO counted (claim, key)
+        SELECT ins.id, $9::text FROM ins WHERE $9::text IS NOT NULL
+        RETURNING key
+    ), counter AS (
+        INSERT INTO counted_keys (key, n) SELECT key, 1 FROM place
+        ON CONFLICT (key) DO UPDATE SET n = counted_keys.n + 1
+        RETURNING n
+    ), outcome AS (
+        SELECT (SELECT count(*) FROM ins) = 1
+            AND (SELECT count(*) FROM keys) = cardinality($8::text[])
+            AND coalesce((SELECT n FROM counter) <= $10::bigint, true) AS accepted
+    )
+    SELECT CASE WHEN accepted THEN 1 ELSE refuse_commit() END FROM outcome";
+
+/// The claim a create found in its place.
+pub(super) const EXISTING: &str = "SELECT version, body FROM claims WHERE id = $1";
+
+/// An update that must find the expected version, releasing the keys and the counted place
+/// the new version no longer holds.
+pub(super) const UPDATE: &str = "WITH upd AS (
+        UPDATE claims SET partner = $2, engagement = $3, customer = $4, version = $5,
+            next_deadline = $6, next_deadline_ns = $7, body = $8
+        WHERE id = $1 AND version = $9
+        RETURNING id
+    ), released_keys AS (
+        DELETE FROM unique_keys
+        WHERE claim IN (SELECT id FROM upd) AND NOT (key = ANY($10::text[]))
+    ), released_place AS (
+        DELETE FROM counted
+        WHERE claim IN (SELECT id FROM upd) AND key IS DISTINCT FROM $11::text
+        RETURNING key
+    ), counter AS (
+        UPDATE counted_keys SET n = n - 1 WHERE key IN (SELECT key FROM released_place)
+    )
+    SELECT count(*) FROM upd";
+
+/// The version an update did not find.
+pub(super) const VERSION_OF: &str = "SELECT version FROM claims WHERE id = $1";
+
+/// The keys of a commit with updates, after every release: those inserted come back.
+pub(super) const ACQUIRE_KEYS: &str = "INSERT INTO unique_keys (key, claim)
+    SELECT key, claim FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS k(key, claim, n)
+    ORDER BY k.n
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key, claim";
+
+/// The counted place of one write of a commit with updates; no row if the claim kept it.
+pub(super) const ACQUIRE_PLACE: &str = "WITH place AS (
+        INSERT INTO counted (claim, key) VALUES ($1, $2)
+        ON CONFLICT (claim) DO NOTHING
+        RETURNING key
+    )
+    INSERT INTO counted_keys (key, n) SELECT key, 1 FROM place
+    ON CONFLICT (key) DO UPDATE SET n = counted_keys.n + 1
+    RETURNING n";
+
+/// The holders of some keys.
+pub(super) const HOLDERS: &str = "SELECT key, claim FROM unique_keys WHERE key = ANY($1::text[])";
