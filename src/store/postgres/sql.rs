@@ -1,9 +1,12 @@
 //! The statements of a commit. Each runs with the store's schema first on the
 //! `search_path`.
 
-/// A create, with (in a commit of creates only) its keys and counted place: the keys another
-/// claim holds are left out, and the statement returns those inserted and the new count.
-pub(super) const CREATE: &str = "WITH ins AS (
+/// The common-table expressions of a create: the claim, its keys (those another claim holds
+/// are left out), its counted place and the new count. [`CREATE`] and [`FAST_CREATE`] differ
+/// only in what they do with the outcome.
+macro_rules! create_ctes {
+    () => {
+        "WITH ins AS (
         INSERT INTO claims
             (id, partner, engagement, customer, version, next_deadline, next_deadline_ns, body)
         VALUES ($1, $2, $3, $4, 1, $5, $6, $7)
@@ -23,8 +26,17 @@ pub(super) const CREATE: &str = "WITH ins AS (
         INSERT INTO counted_keys (key, n) SELECT key, 1 FROM place
         ON CONFLICT (key) DO UPDATE SET n = counted_keys.n + 1
         RETURNING n
-    )
-    SELECT (SELECT count(*) FROM ins), ARRAY(SELECT key FROM keys), (SELECT n FROM counter)";
+    )"
+    };
+}
+
+/// A create, with (in a commit of creates only) its keys and counted place: the keys another
+/// claim holds are left out, and the statement returns those inserted and the new count.
+pub(super) const CREATE: &str = concat!(
+    create_ctes!(),
+    "
+    SELECT (SELECT count(*) FROM ins), ARRAY(SELECT key FROM keys), (SELECT n FROM counter)"
+);
 
 /// The SQLSTATE of `refuse_commit()`.
 pub(super) const REFUSED: &str = "CR001";
@@ -32,32 +44,15 @@ pub(super) const REFUSED: &str = "CR001";
 /// A commit of one create in one autocommitted statement: [`CREATE`], then `refuse_commit()`
 /// (which aborts the statement, so that nothing is written) unless the claim was inserted,
 /// every key acquired and the count within `$10`.
-pub(super) const FAST_CREATE: &str = "WITH ins AS (
-        INSERT INTO claims
-            (id, partner, engagement, customer, version, next_deadline, next_deadline_ns, body)
-        VALUES ($1, $2, $3, $4, 1, $5, $6, $7)
-        ON CONFLICT (id) DO NOTHING
-        RETURNING id
-    ), keys AS (
-        INSERT INTO unique_keys (key, claim)
-        SELECT k.key, ins.id FROM ins, unnest($8::text[]) WITH ORDINALITY AS k(key, n)
-        ORDER BY k.n
-        ON CONFLICT (key) DO NOTHING
-        RETURNING key
-    ), place AS (
-        INSERT INTO counted (claim, key)
-        SELECT ins.id, $9::text FROM ins WHERE $9::text IS NOT NULL
-        RETURNING key
-    ), counter AS (
-        INSERT INTO counted_keys (key, n) SELECT key, 1 FROM place
-        ON CONFLICT (key) DO UPDATE SET n = counted_keys.n + 1
-        RETURNING n
-    ), outcome AS (
+pub(super) const FAST_CREATE: &str = concat!(
+    create_ctes!(),
+    ", outcome AS (
         SELECT (SELECT count(*) FROM ins) = 1
             AND (SELECT count(*) FROM keys) = cardinality($8::text[])
             AND coalesce((SELECT n FROM counter) <= $10::bigint, true) AS accepted
     )
-    SELECT CASE WHEN accepted THEN 1 ELSE refuse_commit() END FROM outcome";
+    SELECT CASE WHEN accepted THEN 1 ELSE refuse_commit() END FROM outcome"
+);
 
 /// The claim a create found in its place.
 pub(super) const EXISTING: &str = "SELECT version, body FROM claims WHERE id = $1";
