@@ -7,16 +7,14 @@
 mod common;
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use chrono::{DateTime, Utc};
+use common::files::TempDb;
 use common::lifecycles::run_both_lifecycles;
 use common::*;
-use cpor::association::AssociationClaim;
 use cpor::catalog::EngagementId;
 use cpor::service::AsyncClaims;
 use cpor::store::{
@@ -26,44 +24,9 @@ use cpor::store::{
 use cpor::testing::{self, Failure};
 use cpor::{Catalogs, ClaimId, CustomerId, PartnerId};
 
-/// A file of its own under the system's temporary directory, removed (with its WAL) when
-/// dropped.
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new() -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("cpor-sqlite-async-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self) -> PathBuf {
-        self.0.join("claims.db")
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A draft association of its own partner location, so that drafts never share a key.
 fn draft(n: u64) -> Claim {
-    let partner = PartnerId::new(5_000_000 + n).unwrap();
-    AssociationClaim::create(
-        claim_id(u128::from(n) + 1),
-        &mws_form(),
-        &admin_of(partner),
-        t0(),
-        &catalog(),
-    )
-    .unwrap()
-    .claim
-    .into()
+    common::files::own_draft(5_000_000, n)
 }
 
 fn service(store: SqliteStore) -> AsyncClaims<SqliteStore> {
@@ -72,7 +35,7 @@ fn service(store: SqliteStore) -> AsyncClaims<SqliteStore> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_lifecycles_run_through_the_async_service_over_a_file() {
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-async");
     let store = SqliteStore::open(db.path()).unwrap();
     assert_eq!(store.readers(), SqliteOptions::DEFAULT_READERS);
     run_both_lifecycles(&service(store)).await;
@@ -87,13 +50,13 @@ async fn both_lifecycles_run_through_the_async_service_in_memory() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn both_lifecycles_run_on_a_current_thread_runtime() {
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-async");
     run_both_lifecycles(&service(SqliteStore::open(db.path()).unwrap())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_blocking_and_the_async_api_do_not_panic_inside_a_runtime() {
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-async");
     for store in [
         SqliteStore::open(db.path()).unwrap(),
         SqliteStore::open_in_memory().unwrap(),
@@ -141,7 +104,7 @@ async fn the_blocking_and_the_async_api_do_not_panic_inside_a_runtime() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_calls_run_in_spawned_tasks() {
     // `tokio::spawn` needs `Send + 'static` futures: an `Arc<SqliteStore>`'s are.
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-async");
     let store = Arc::new(SqliteStore::open(db.path()).unwrap());
     let mut tasks = Vec::new();
     for n in 0..16 {
@@ -301,7 +264,7 @@ fn the_suite_passes_through_the_async_trait_in_memory() {
 #[test]
 fn the_suite_passes_through_the_async_trait_in_a_file() {
     passes(testing::run_all(&|| {
-        let db = TempDb::new();
+        let db = TempDb::new("sqlite-async");
         ThroughAsync::new(SqliteStore::open(db.path()).unwrap(), Some(db))
     }));
 }

@@ -5,54 +5,18 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::files::TempDb;
 use common::*;
-use cpor::association::AssociationClaim;
+use cpor::ErrorKind;
 use cpor::store::{
     AsyncStore, Claim, PageRequest, Scope, SqliteOptions, SqliteStore, Store, StoreError, Write,
 };
-use cpor::{ErrorKind, PartnerId};
 
-/// A file of its own under the system's temporary directory, removed (with its WAL) when
-/// dropped.
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new() -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("cpor-sqlite-conc-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self) -> PathBuf {
-        self.0.join("claims.db")
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A draft association of its own partner location.
+/// A draft association of its own partner location, so that drafts never share a key.
 fn draft(n: u64) -> Claim {
-    let partner = PartnerId::new(6_000_000 + n).unwrap();
-    AssociationClaim::create(
-        claim_id(u128::from(n) + 1),
-        &mws_form(),
-        &admin_of(partner),
-        t0(),
-        &catalog(),
-    )
-    .unwrap()
-    .claim
-    .into()
+    common::files::own_draft(6_000_000, n)
 }
 
 /// Another connection to the file, in a write transaction it has written in: it holds the
@@ -73,7 +37,7 @@ const PROMPTLY: Duration = Duration::from_millis(500);
 
 #[test]
 fn queries_run_beside_a_write_that_holds_the_lock() {
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-conc");
     let store = SqliteOptions::new()
         .busy_timeout(Duration::from_millis(200))
         .open(db.path())
@@ -140,7 +104,7 @@ fn queries_run_beside_a_write_that_holds_the_lock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_queries_run_beside_a_write_that_holds_the_lock() {
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-conc");
     let store = SqliteOptions::new()
         .busy_timeout(Duration::from_millis(100))
         .open(db.path())
@@ -172,7 +136,7 @@ fn queries_run_beside_a_commit_of_the_same_store() {
     // A reader is not the writer: a query made while the store's own commit holds the
     // writer (here: a commit made on another thread, waiting for another writer's lock)
     // does not wait for it.
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-conc");
     let store = SqliteOptions::new()
         .busy_timeout(Duration::from_secs(2))
         .open(db.path())
@@ -197,7 +161,7 @@ fn queries_run_beside_a_commit_of_the_same_store() {
 
 #[test]
 fn with_no_readers_queries_take_the_writer() {
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-conc");
     let store = SqliteOptions::new().readers(0).open(db.path()).unwrap();
     assert_eq!(store.readers(), 0);
     let claim = draft(7);
@@ -213,7 +177,7 @@ fn with_no_readers_queries_take_the_writer() {
 
 #[test]
 fn a_reader_sees_every_commit_that_returned() {
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-conc");
     let store = SqliteStore::open(db.path()).unwrap();
     for n in 10..40 {
         let claim = draft(n);
@@ -231,7 +195,7 @@ fn a_reader_sees_every_commit_that_returned() {
 fn with_no_readers_a_query_waits_for_the_commit_on_the_writer() {
     // The contrast of `queries_run_beside_a_commit_of_the_same_store`: on one connection, a
     // query waits until the commit that holds it gives up.
-    let db = TempDb::new();
+    let db = TempDb::new("sqlite-conc");
     let store = SqliteOptions::new()
         .readers(0)
         .busy_timeout(Duration::from_millis(400))

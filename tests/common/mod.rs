@@ -249,6 +249,7 @@ pub fn claim_in(state: AssociationState) -> (AssociationClaim, DateTime<Utc>) {
 
 // ---- MCI partner-activity fixtures ----
 
+pub mod files;
 pub mod lifecycles;
 
 pub mod mci {
