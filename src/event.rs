@@ -5,13 +5,58 @@
 //! the commit gave it, and the event's place among that commit's events of that claim) and
 //! returns it as an [`Emitted`]. An arbitration's approval returns the winner's events under
 //! the winner's ID and the superseded claim's events under its own.
+//!
+//! The same events, with the same IDs, are written to the store's **outbox** in the commit's
+//! own transaction, as [`Event`]s of either family, for a delivery worker to take under a
+//! lease and acknowledge: see [the outbox](crate::store#the-outbox).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::activity::ActivityEvent;
+use crate::association::AssociationEvent;
 use crate::id::ClaimId;
 use crate::store::Version;
+
+/// An event of either claim family, as the outbox keeps it.
+///
+/// Its JSON form is the family's event with a `family` field beside the `event` tag, such
+/// as `{"family":"association","event":"customer_notified","tenant":...}`. Reading it back
+/// (from JSON or from a database row) goes through the same checks as every other way in:
+/// an invalid email address or tenant ID is refused, never built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// An event of a CPOR association claim.
+    Association(AssociationEvent),
+    /// An event of an MCI activity claim.
+    Activity(ActivityEvent),
+}
+
+impl Event {
+    /// The family's name: `association` or `activity`.
+    #[must_use]
+    pub const fn family(&self) -> &'static str {
+        match self {
+            Self::Association(_) => "association",
+            Self::Activity(_) => "activity",
+        }
+    }
+}
+
+impl From<AssociationEvent> for Event {
+    fn from(event: AssociationEvent) -> Self {
+        Self::Association(event)
+    }
+}
+
+impl From<ActivityEvent> for Event {
+    fn from(event: ActivityEvent) -> Self {
+        Self::Activity(event)
+    }
+}
 
 /// The stable identity of one event: the claim it is about, the version of the claim the
 /// commit that made it wrote, and its place among that commit's events of the claim.

@@ -124,6 +124,31 @@ macro_rules! forward {
                 let $s = self;
                 $get.due(now, page)
             }
+
+            fn take_due(
+                &self,
+                now: DateTime<Utc>,
+                lease: std::time::Duration,
+                limit: usize,
+            ) -> Result<Vec<ClaimId>, StoreError> {
+                let $s = self;
+                $get.take_due(now, lease, limit)
+            }
+
+            fn lease_events(
+                &self,
+                now: DateTime<Utc>,
+                lease: std::time::Duration,
+                limit: usize,
+            ) -> Result<Vec<cpor::store::Leased>, StoreError> {
+                let $s = self;
+                $get.lease_events(now, lease, limit)
+            }
+
+            fn acknowledge(&self, ids: &[cpor::event::EventId]) -> Result<usize, StoreError> {
+                let $s = self;
+                $get.acknowledge(ids)
+            }
         }
     };
 }

@@ -244,6 +244,28 @@ impl Store for ThroughAsync {
     fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
         self.run(AsyncStore::due(&self.store, now, page))
     }
+
+    fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimId>, StoreError> {
+        self.run(AsyncStore::take_due(&self.store, now, lease, limit))
+    }
+
+    fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<cpor::store::Leased>, StoreError> {
+        self.run(AsyncStore::lease_events(&self.store, now, lease, limit))
+    }
+
+    fn acknowledge(&self, ids: &[cpor::event::EventId]) -> Result<usize, StoreError> {
+        self.run(AsyncStore::acknowledge(&self.store, ids))
+    }
 }
 
 #[track_caller]

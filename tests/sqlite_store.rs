@@ -135,6 +135,28 @@ impl Store for FileStore {
     fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
         self.store().due(now, page)
     }
+
+    fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimId>, StoreError> {
+        self.store().take_due(now, lease, limit)
+    }
+
+    fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<cpor::store::Leased>, StoreError> {
+        self.store().lease_events(now, lease, limit)
+    }
+
+    fn acknowledge(&self, ids: &[cpor::event::EventId]) -> Result<usize, StoreError> {
+        self.store().acknowledge(ids)
+    }
 }
 
 #[test]

@@ -95,6 +95,7 @@ impl Store for Broken {
                     rewritten.push(Write {
                         claim: w.claim.clone(),
                         expect,
+                        events: w.events.clone(),
                     });
                 }
                 self.inner.commit(rewritten)
@@ -146,6 +147,28 @@ impl Store for Broken {
 
     fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
         self.inner.due(now, page)
+    }
+
+    fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimId>, StoreError> {
+        self.inner.take_due(now, lease, limit)
+    }
+
+    fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<cpor::store::Leased>, StoreError> {
+        self.inner.lease_events(now, lease, limit)
+    }
+
+    fn acknowledge(&self, ids: &[cpor::event::EventId]) -> Result<usize, StoreError> {
+        self.inner.acknowledge(ids)
     }
 }
 

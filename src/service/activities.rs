@@ -127,7 +127,7 @@ impl<S: AsyncStore> AsyncClaims<S> {
             let made = decide(&counted)?;
             let writes: Vec<Write> = made
                 .iter()
-                .map(|t| Write::create(t.claim.clone()))
+                .map(|t| Write::create(t.claim.clone()).with_events(t.events.clone()))
                 .collect();
             let versions = self.store.commit(writes).await?;
             Ok(made
@@ -317,7 +317,9 @@ impl<S: AsyncStore> AsyncClaims<S> {
         };
         let versions = self
             .store
-            .commit(vec![Write::update(next.claim.clone(), stored.version)])
+            .commit(vec![
+                Write::update(next.claim.clone(), stored.version).with_events(next.events.clone()),
+            ])
             .await?;
         let version = versions.first().copied().unwrap_or(stored.version.next());
         Ok(Outcome {

@@ -91,7 +91,9 @@ impl<S: AsyncStore> AsyncClaims<S> {
             }
             let versions = self
                 .store
-                .commit(vec![Write::create(created.claim.clone())])
+                .commit(vec![
+                    Write::create(created.claim.clone()).with_events(created.events.clone()),
+                ])
                 .await?;
             let version = versions.first().copied().unwrap_or(Version::FIRST);
             Ok(Outcome {
@@ -234,8 +236,9 @@ impl<S: AsyncStore> AsyncClaims<S> {
                 }
             }
         };
-        let mut writes = vec![Write::update(next.claim.clone(), stored.version)];
         let events = next.events;
+        let mut writes =
+            vec![Write::update(next.claim.clone(), stored.version).with_events(events.clone())];
         let mut holder_events = None;
         let holder = events.iter().find_map(|e| match e {
             AssociationEvent::SupersedeHolder { holder } => Some(*holder),
@@ -266,7 +269,7 @@ impl<S: AsyncStore> AsyncClaims<S> {
                 at,
                 catalog,
             )?;
-            writes.push(Write::update(ended.claim, held.version));
+            writes.push(Write::update(ended.claim, held.version).with_events(ended.events.clone()));
             holder_events = Some((holder, held.version.next(), ended.events));
         }
         let versions = self.store.commit(writes).await?;

@@ -63,6 +63,14 @@ impl<S: Store> Claims<S> {
         }
     }
 
+    /// The same service with another sweep lease: see [`AsyncClaims::with_sweep_lease`].
+    #[must_use]
+    pub fn with_sweep_lease(self, lease: Duration) -> Self {
+        Self {
+            core: self.core.with_sweep_lease(lease),
+        }
+    }
+
     /// The store.
     pub const fn store(&self) -> &S {
         &self.core.store().0

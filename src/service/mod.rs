@@ -78,6 +78,10 @@ pub use blocking::Claims;
 /// How many times an action is retried when a concurrent writer changed the claim.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
+/// How long a sweep holds the due claims it takes before another sweep may take them: one
+/// minute.
+pub const DEFAULT_SWEEP_LEASE: Duration = Duration::from_secs(60);
+
 /// How far behind a claim's last history entry a command's `now` may be and still be
 /// accepted, recorded at the last entry's time: see [Clock skew](self#clock-skew).
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
@@ -261,6 +265,7 @@ pub struct AsyncClaims<S> {
     catalogs: Catalogs,
     max_attempts: u32,
     clock_skew: chrono::Duration,
+    sweep_lease: Duration,
 }
 
 impl<S> AsyncClaims<S> {
@@ -271,7 +276,16 @@ impl<S> AsyncClaims<S> {
             catalogs,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             clock_skew: skew(DEFAULT_CLOCK_SKEW),
+            sweep_lease: DEFAULT_SWEEP_LEASE,
         }
+    }
+
+    /// The same service, holding the due claims a sweep takes for `lease` (see
+    /// [`sweep`](Self::sweep)); at most [`MAX_LEASE`](crate::store::MAX_LEASE).
+    #[must_use]
+    pub fn with_sweep_lease(mut self, lease: Duration) -> Self {
+        self.sweep_lease = lease.min(crate::store::MAX_LEASE);
+        self
     }
 
     /// The same service, retrying a contended action at most `attempts` times (at least 1).

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 
 use crate::eligibility::Facts;
 use crate::id::ClaimId;
-use crate::store::{AsyncStore, Claim, PageRequest, Scope, Write};
+use std::collections::HashSet;
+
+use crate::store::{AsyncStore, Claim, MAX_LEASE_BATCH, Scope, Write};
 
 use super::trace::{self, Action, traced};
 use super::{AsyncClaims, Outcome, ServiceError, Swept};
@@ -12,8 +14,16 @@ use crate::event::Emitted;
 
 impl<S: AsyncStore> AsyncClaims<S> {
     /// Applies every timer that is due at `now`: each claim whose next deadline has passed is
-    /// expired and committed. The due claims are read a page at a time, each visited once;
-    /// claims that changed meanwhile are re-read, and claims no longer due are skipped.
+    /// expired and committed, with its events in the outbox.
+    ///
+    /// The sweep may run on every instance of a service at once. It takes the due claims in
+    /// batches with [`take_due`](AsyncStore::take_due), each held for the sweep lease
+    /// ([`DEFAULT_SWEEP_LEASE`](super::DEFAULT_SWEEP_LEASE),
+    /// [`with_sweep_lease`](Self::with_sweep_lease)), so that concurrent sweeps share the
+    /// claims rather than contend on them; each claim is visited once per sweep. A claim that
+    /// changed meanwhile is re-read, one no longer due is skipped, and the version-checked
+    /// commit makes sure a claim expires once even if two sweeps reach it. A claim taken by
+    /// a sweep that then failed is taken again when its lease runs out.
     ///
     /// # Errors
     ///
@@ -31,11 +41,20 @@ impl<S: AsyncStore> AsyncClaims<S> {
         };
         traced(action, async {
             let mut swept = Vec::new();
-            let mut request = Some(PageRequest::first(PageRequest::DEFAULT_LIMIT));
-            while let Some(page_request) = request {
-                let page = self.store.due(now, page_request).await?;
-                request = page_request.next(&page);
-                for id in page.items {
+            let mut visited = HashSet::new();
+            loop {
+                let taken = self
+                    .store
+                    .take_due(now, self.sweep_lease, MAX_LEASE_BATCH)
+                    .await?;
+                // A batch of claims all seen before (their leases ran out during a long
+                // sweep) ends it: each claim is visited once per sweep.
+                let fresh: Vec<ClaimId> =
+                    taken.into_iter().filter(|id| visited.insert(*id)).collect();
+                if fresh.is_empty() {
+                    break;
+                }
+                for id in fresh {
                     let mut tries = 0_u32;
                     let done = loop {
                         tries = tries.saturating_add(1);
@@ -71,7 +90,10 @@ impl<S: AsyncStore> AsyncClaims<S> {
                 };
                 let versions = self
                     .store
-                    .commit(vec![Write::update(t.claim.clone(), stored.version)])
+                    .commit(vec![
+                        Write::update(t.claim.clone(), stored.version)
+                            .with_events(t.events.clone()),
+                    ])
                     .await?;
                 let version = versions.first().copied().unwrap_or(stored.version.next());
                 Ok(Some(Swept::Association(Outcome {
@@ -89,7 +111,10 @@ impl<S: AsyncStore> AsyncClaims<S> {
                 };
                 let versions = self
                     .store
-                    .commit(vec![Write::update(t.claim.clone(), stored.version)])
+                    .commit(vec![
+                        Write::update(t.claim.clone(), stored.version)
+                            .with_events(t.events.clone()),
+                    ])
                     .await?;
                 let version = versions.first().copied().unwrap_or(stored.version.next());
                 Ok(Some(Swept::Activity(Outcome {

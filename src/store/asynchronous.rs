@@ -2,14 +2,16 @@
 //! services.
 
 use std::future::Future;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    Claim, CountedKey, ImportReport, InMemoryStore, Page, PageRequest, Scope, Store, StoreError,
-    Stored, UniqueKey, Version, Write,
+    Claim, CountedKey, ImportReport, InMemoryStore, Leased, Page, PageRequest, Scope, Store,
+    StoreError, Stored, UniqueKey, Version, Write,
 };
 use crate::catalog::EngagementId;
+use crate::event::EventId;
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
 /// A claim store for async code: the contract of [`Store`], method for method, with each
@@ -90,6 +92,30 @@ pub trait AsyncStore: Send + Sync {
         now: DateTime<Utc>,
         page: PageRequest,
     ) -> impl Future<Output = Result<Page<ClaimId>, StoreError>> + Send;
+
+    /// Takes up to `limit` due claims no other caller holds, for `lease`. See
+    /// [`Store::take_due`].
+    fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ClaimId>, StoreError>> + Send;
+
+    /// Takes up to `limit` pending events from the outbox under a lease. See
+    /// [`Store::lease_events`].
+    fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Leased>, StoreError>> + Send;
+
+    /// Removes delivered events from the outbox. See [`Store::acknowledge`].
+    fn acknowledge(
+        &self,
+        ids: &[EventId],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 /// A blocking [`Store`] seen as an [`AsyncStore`] whose futures do the blocking work when
@@ -167,6 +193,31 @@ macro_rules! immediate_store {
             ) -> Result<Page<ClaimId>, StoreError> {
                 let $this = self;
                 Store::due($store, now, page)
+            }
+
+            async fn take_due(
+                &self,
+                now: DateTime<Utc>,
+                lease: Duration,
+                limit: usize,
+            ) -> Result<Vec<ClaimId>, StoreError> {
+                let $this = self;
+                Store::take_due($store, now, lease, limit)
+            }
+
+            async fn lease_events(
+                &self,
+                now: DateTime<Utc>,
+                lease: Duration,
+                limit: usize,
+            ) -> Result<Vec<Leased>, StoreError> {
+                let $this = self;
+                Store::lease_events($store, now, lease, limit)
+            }
+
+            async fn acknowledge(&self, ids: &[EventId]) -> Result<usize, StoreError> {
+                let $this = self;
+                Store::acknowledge($store, ids)
             }
         }
     )*};
@@ -252,6 +303,31 @@ macro_rules! forward_async_store {
                 page: PageRequest,
             ) -> impl Future<Output = Result<Page<ClaimId>, StoreError>> + Send {
                 (**self).due(now, page)
+            }
+
+            fn take_due(
+                &self,
+                now: DateTime<Utc>,
+                lease: Duration,
+                limit: usize,
+            ) -> impl Future<Output = Result<Vec<ClaimId>, StoreError>> + Send {
+                (**self).take_due(now, lease, limit)
+            }
+
+            fn lease_events(
+                &self,
+                now: DateTime<Utc>,
+                lease: Duration,
+                limit: usize,
+            ) -> impl Future<Output = Result<Vec<Leased>, StoreError>> + Send {
+                (**self).lease_events(now, lease, limit)
+            }
+
+            fn acknowledge(
+                &self,
+                ids: &[EventId],
+            ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+                (**self).acknowledge(ids)
             }
         }
     };

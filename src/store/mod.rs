@@ -26,12 +26,45 @@
 //! cross-check its body against the columns it is indexed by: a damaged or edited row is
 //! [`StoreError::Corrupt`], never returned in its place and never to another partner.
 //!
+//! # The outbox
+//!
+//! The events of a commit (the customer notification, consent emails, referral requests,
+//! the facts of an association starting or ending) are part of the commit: each [`Write`]
+//! carries its claim's [`events`](Write::events), and the store writes them to its outbox
+//! **in the same transaction** as the claim. A refused commit writes none; a retried create
+//! that changes nothing writes none again. Each event is stored under its [`EventId`]: the
+//! claim, the version the commit gave it, and its place among that write's events, the same
+//! ID the service returns in its `Outcome`.
+//!
+//! Delivery workers take pending events with [`lease_events`](Store::lease_events): up to a
+//! batch of them, oldest first, each marked as taken until the lease runs out, so that
+//! several workers (threads, processes, service instances on one database) share the outbox
+//! and none is handed an event another holds. A worker delivers what it took, then
+//! [`acknowledge`](Store::acknowledge)s it, which removes it for good. An event whose lease
+//! runs out unacknowledged (its worker crashed, or the delivery failed) is leased again,
+//! with its attempt count one higher.
+//!
+//! That is **at-least-once** delivery: an event is never lost once its commit returned, and
+//! may be delivered more than once (a worker that delivered and crashed before it
+//! acknowledged, or one slower than its lease). A consumer recognises a repeat by its
+//! [`EventId`] and ignores it. Events of one claim are leased in the order committed, but
+//! two workers may deliver them out of order; the ID's version orders them.
+//!
+//! # Timers on many instances
+//!
+//! The sweep that expires overdue claims may run on every instance at once.
+//! [`take_due`](Store::take_due) hands each caller a batch of due claims that no other
+//! caller holds, marked as taken for a lease, so the instances share the work; the
+//! version-checked commit of each expiry makes sure a claim expires once even if two
+//! instances reached it.
+//!
 //! [`Catalogs`]: crate::Catalogs
 
 pub(crate) mod asynchronous;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod columns;
 mod memory;
+mod outbox;
 mod page;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -39,6 +72,7 @@ mod postgres;
 mod sqlite;
 
 use std::fmt;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -46,6 +80,8 @@ use serde::{Deserialize, Serialize};
 pub use crate::claim::{Claim, ClaimBytesError, CountedKey, Holdings, InvalidClaim, UniqueKey};
 pub use asynchronous::AsyncStore;
 pub use memory::InMemoryStore;
+pub use outbox::{DEFAULT_LEASE, Leased, MAX_LEASE, MAX_LEASE_BATCH};
+pub(crate) use outbox::{lease_end, lease_limit};
 pub use page::{Cursor, CursorError, Page, PageRequest};
 #[cfg(feature = "postgres")]
 pub use postgres::{
@@ -55,6 +91,7 @@ pub use postgres::{
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 use crate::catalog::EngagementId;
+use crate::event::{Event, EventId};
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
 /// The version of a stored claim: 1 when created, one more on each write.
@@ -110,32 +147,72 @@ pub enum Expect {
     Version(Version),
 }
 
-/// One claim to write.
+/// One claim to write, with the events its change made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
     /// The claim in its new state, with its new history.
     pub claim: Claim,
     /// What the store must find first.
     pub expect: Expect,
+    /// The events of this change of the claim, in order: the store writes them to its
+    /// outbox in the commit's transaction, numbered from 0 under the version it gives the
+    /// claim (see [the outbox](self#the-outbox)). A create that finds the same claim
+    /// already stored writes none.
+    pub events: Vec<Event>,
 }
 
 impl Write {
-    /// A create.
+    /// A create, with no events.
     #[must_use]
     pub fn create(claim: impl Into<Claim>) -> Self {
         Self {
             claim: claim.into(),
             expect: Expect::Absent,
+            events: Vec::new(),
         }
     }
 
-    /// An update of the claim read at `version`.
+    /// An update of the claim read at `version`, with no events.
     #[must_use]
     pub fn update(claim: impl Into<Claim>, version: Version) -> Self {
         Self {
             claim: claim.into(),
             expect: Expect::Version(version),
+            events: Vec::new(),
         }
+    }
+
+    /// The same write, with `events` for the outbox.
+    #[must_use]
+    pub fn with_events<E: Into<Event>>(mut self, events: impl IntoIterator<Item = E>) -> Self {
+        self.events = events.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The version this write gives its claim if it changes it: the first version for a
+    /// create, the next one for an update.
+    #[must_use]
+    pub const fn new_version(&self) -> Version {
+        match self.expect {
+            Expect::Absent => Version::FIRST,
+            Expect::Version(v) => v.next(),
+        }
+    }
+
+    /// The events with the IDs the store keeps them under, given the version it gave the
+    /// claim (for implementers of [`Store::commit`]).
+    pub fn numbered_events(&self, version: Version) -> impl Iterator<Item = (EventId, &Event)> {
+        let claim = self.claim.id();
+        self.events.iter().zip(0_u32..).map(move |(event, index)| {
+            (
+                EventId {
+                    claim,
+                    version,
+                    index,
+                },
+                event,
+            )
+        })
     }
 }
 
@@ -324,8 +401,10 @@ impl StoreError {
 /// reference.
 ///
 /// It is synchronous, `Send + Sync` and object safe (`&dyn Store`, `Box<dyn Store>` and
-/// `Arc<dyn Store>` all work), and deliberately not sealed. A method added later will come with
-/// a default body.
+/// `Arc<dyn Store>` all work), and deliberately not sealed. Until version 1.0, methods may be
+/// added without a default body (the outbox added [`lease_events`](Self::lease_events),
+/// [`acknowledge`](Self::acknowledge) and [`take_due`](Self::take_due)); from 1.0, a method
+/// added later will come with one.
 pub trait Store: Send + Sync {
     /// Loads a claim, as seen from `scope`.
     ///
@@ -339,8 +418,9 @@ pub trait Store: Send + Sync {
     /// reads as every way in is checked), and [`StoreError::Backend`] if the back end fails.
     fn load(&self, scope: Scope, id: ClaimId) -> Result<Option<Stored>, StoreError>;
 
-    /// Writes every claim of `writes` in one atomic step, or none of them. The store takes
-    /// the writes by value, so that it may keep the claims without copying them.
+    /// Writes every claim of `writes` in one atomic step, or none of them, with each write's
+    /// [`events`](Write::events) in the outbox. The store takes the writes by value, so that
+    /// it may keep the claims without copying them.
     ///
     /// For each write the store checks the [`Expect`]ation, then releases the keys the claim
     /// held at its old version and no longer holds, acquires the keys it holds now, and checks
@@ -475,6 +555,51 @@ pub trait Store: Send + Sync {
     ///
     /// The back end's failures.
     fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError>;
+
+    /// Takes up to `limit` due claims (next deadline at or before `now`) that no other
+    /// caller holds, and holds them for `lease`: a call before the lease runs out, by this
+    /// caller or another, does not return them again. For a sweep that runs on many
+    /// instances at once: see [timers on many instances](self#timers-on-many-instances).
+    ///
+    /// The claims come in the order they were first stored. `limit` is brought into
+    /// `1..=`[`MAX_LEASE_BATCH`], `lease` to at most [`MAX_LEASE`]. Taking a claim changes
+    /// nothing else about it: expiring it is a version-checked commit as any other.
+    ///
+    /// # Errors
+    ///
+    /// The back end's failures; then nothing was taken.
+    fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimId>, StoreError>;
+
+    /// Takes up to `limit` pending events from the outbox, oldest first, and leases them
+    /// until `now + lease`: none of them is leased again before that, unless acknowledged
+    /// first it is leased again after. See [the outbox](self#the-outbox).
+    ///
+    /// `limit` is brought into `1..=`[`MAX_LEASE_BATCH`], `lease` to at most [`MAX_LEASE`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if a stored event does not read back as an [`Event`], and the
+    /// back end's failures; then nothing was leased.
+    fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Leased>, StoreError>;
+
+    /// Removes delivered events from the outbox, whoever holds their lease, and returns how
+    /// many were there. Unknown or already acknowledged IDs are ignored, so an
+    /// acknowledgement may be retried.
+    ///
+    /// # Errors
+    ///
+    /// The back end's failures; then nothing was removed.
+    fn acknowledge(&self, ids: &[EventId]) -> Result<usize, StoreError>;
 }
 
 // ---- Forwarding impls: a store behind a reference or a smart pointer is a store ----
@@ -536,6 +661,28 @@ macro_rules! forward_store {
                 page: PageRequest,
             ) -> Result<Page<ClaimId>, StoreError> {
                 (**self).due(now, page)
+            }
+
+            fn take_due(
+                &self,
+                now: DateTime<Utc>,
+                lease: Duration,
+                limit: usize,
+            ) -> Result<Vec<ClaimId>, StoreError> {
+                (**self).take_due(now, lease, limit)
+            }
+
+            fn lease_events(
+                &self,
+                now: DateTime<Utc>,
+                lease: Duration,
+                limit: usize,
+            ) -> Result<Vec<Leased>, StoreError> {
+                (**self).lease_events(now, lease, limit)
+            }
+
+            fn acknowledge(&self, ids: &[EventId]) -> Result<usize, StoreError> {
+                (**self).acknowledge(ids)
             }
         }
     };

@@ -15,6 +15,8 @@ use crate::codec::Head;
 use crate::fast_hash::{FastHasher, Map};
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
+use super::outbox::{Outbox, SweepLeases};
+
 /// Everything the store keeps, behind its one lock.
 #[derive(Debug, Default)]
 pub(super) struct Inner {
@@ -33,6 +35,10 @@ pub(super) struct Inner {
     pub(super) due: BTreeSet<(DateTime<Utc>, u32)>,
     /// Where a commit encodes a claim before it is copied at its exact size.
     pub(super) scratch: Vec<u8>,
+    /// The events of the commits, until acknowledged.
+    pub(super) outbox: Outbox,
+    /// The due claims sweeps have taken.
+    pub(super) sweeps: SweepLeases,
 }
 
 /// How many claims a chunk of `slots` holds.
@@ -123,6 +129,11 @@ pub(super) struct Planned {
 }
 
 impl Planned {
+    /// Whether the write changes its claim (all but an idempotent create).
+    pub(super) const fn changes(&self) -> bool {
+        self.new.is_some()
+    }
+
     pub(super) fn old_holdings(&self) -> Option<&Holdings> {
         self.old.as_ref().map(|o| &o.holdings)
     }

@@ -1,18 +1,21 @@
 //! The reference store: everything in memory, every check and write under one lock.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    Claim, CountedKey, Cursor, Expect, Holdings, ImportReport, Page, PageRequest, Scope, Store,
-    StoreError, Stored, UniqueKey, Version, Write,
+    Claim, CountedKey, Cursor, Expect, Holdings, ImportReport, Leased, Page, PageRequest, Scope,
+    Store, StoreError, Stored, UniqueKey, Version, Write, lease_end, lease_limit,
 };
 use crate::catalog::{Catalogs, EngagementId};
 use crate::claim::InvalidClaim;
+use crate::event::EventId;
 use crate::id::{ClaimId, CustomerId, PartnerId};
 
 mod inner;
+mod outbox;
 
 use inner::{Inner, LISTED};
 
@@ -94,6 +97,12 @@ impl InMemoryStore {
         self.len() == 0
     }
 
+    /// How many events wait in the outbox, leased or not.
+    #[must_use]
+    pub fn pending_events(&self) -> usize {
+        self.lock().outbox.len()
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-applied commit (commits apply
         // only after every check), so the data is still consistent: keep going.
@@ -116,7 +125,15 @@ impl Store for InMemoryStore {
         }
         let mut inner = self.lock();
         let planned = inner.plan(&writes, &self.catalogs)?;
+        let changes: Vec<bool> = planned.iter().map(inner::Planned::changes).collect();
         let versions = inner.apply(&writes, planned);
+        for ((write, version), changes) in writes.iter().zip(&versions).zip(changes) {
+            if changes {
+                for (id, event) in write.numbered_events(*version) {
+                    inner.outbox.push(id, event.clone());
+                }
+            }
+        }
         drop(inner);
         drop(writes);
         Ok(versions)
@@ -226,5 +243,53 @@ impl Store for InMemoryStore {
             }
         }
         Ok(Page::from_positioned(read, page))
+    }
+
+    fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimId>, StoreError> {
+        let (until, limit) = (lease_end(now, lease), lease_limit(limit));
+        let mut inner = self.lock();
+        inner.sweeps.expire(now);
+        let mut slots: Vec<u32> = inner
+            .due
+            .iter()
+            .take_while(|(deadline, _)| *deadline <= now)
+            .map(|(_, i)| *i)
+            .collect();
+        slots.sort_unstable();
+        let mut taken = Vec::new();
+        for i in slots {
+            if taken.len() >= limit {
+                break;
+            }
+            if let Some(slot) = inner.slot(i) {
+                let id = slot.head()?.id();
+                if !inner.sweeps.is_taken(&id, now) {
+                    taken.push(id);
+                }
+            }
+        }
+        for id in &taken {
+            inner.sweeps.take(*id, until);
+        }
+        Ok(taken)
+    }
+
+    fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Leased>, StoreError> {
+        let (until, limit) = (lease_end(now, lease), lease_limit(limit));
+        Ok(self.lock().outbox.lease(now, until, limit))
+    }
+
+    fn acknowledge(&self, ids: &[EventId]) -> Result<usize, StoreError> {
+        Ok(self.lock().outbox.acknowledge(ids))
     }
 }

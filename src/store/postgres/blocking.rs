@@ -1,13 +1,16 @@
 //! The blocking [`Store`]: each call's work runs on the store's own runtime, and the
 //! calling thread waits for it on a channel.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
 use super::{PgStore, first_claim, span, traced};
 use crate::catalog::EngagementId;
+use crate::event::EventId;
 use crate::id::{ClaimId, CustomerId, PartnerId};
 use crate::store::{
-    Claim, CountedKey, ImportReport, Page, PageRequest, Scope, Store, StoreError, Stored,
+    Claim, CountedKey, ImportReport, Leased, Page, PageRequest, Scope, Store, StoreError, Stored,
     UniqueKey, Version, Write,
 };
 
@@ -92,5 +95,36 @@ impl Store for PgStore {
         let span = span("due", None);
         self.runtime
             .block_on(async move { traced(span, inner.due(now, page)).await })
+    }
+
+    fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimId>, StoreError> {
+        let inner = self.inner.clone();
+        let span = span("take_due", None);
+        self.runtime
+            .block_on(async move { traced(span, inner.take_due(now, lease, limit)).await })
+    }
+
+    fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Leased>, StoreError> {
+        let inner = self.inner.clone();
+        let span = span("lease_events", None);
+        self.runtime
+            .block_on(async move { traced(span, inner.lease_events(now, lease, limit)).await })
+    }
+
+    fn acknowledge(&self, ids: &[EventId]) -> Result<usize, StoreError> {
+        let (inner, ids) = (self.inner.clone(), ids.to_vec());
+        let span = span("acknowledge", None);
+        self.runtime
+            .block_on(async move { traced(span, inner.acknowledge(ids)).await })
     }
 }

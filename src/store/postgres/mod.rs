@@ -5,6 +5,7 @@ mod blocking;
 mod commit;
 mod config;
 mod error;
+mod outbox;
 mod pool;
 mod queries;
 mod rows;
@@ -430,5 +431,39 @@ impl AsyncStore for PgStore {
         page: PageRequest,
     ) -> Result<Page<ClaimId>, StoreError> {
         traced(span("due", None), self.inner.due(now, page)).await
+    }
+
+    async fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimId>, StoreError> {
+        traced(
+            span("take_due", None),
+            self.inner.take_due(now, lease, limit),
+        )
+        .await
+    }
+
+    async fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<super::Leased>, StoreError> {
+        traced(
+            span("lease_events", None),
+            self.inner.lease_events(now, lease, limit),
+        )
+        .await
+    }
+
+    async fn acknowledge(&self, ids: &[crate::event::EventId]) -> Result<usize, StoreError> {
+        traced(
+            span("acknowledge", None),
+            self.inner.acknowledge(ids.to_vec()),
+        )
+        .await
     }
 }

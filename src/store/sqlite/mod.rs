@@ -6,6 +6,7 @@ mod import;
 mod keys;
 mod migrate;
 mod options;
+mod outbox;
 mod pool;
 mod queries;
 mod run;
@@ -356,5 +357,33 @@ impl Store for SqliteStore {
 
     fn due(&self, now: DateTime<Utc>, page: PageRequest) -> Result<Page<ClaimId>, StoreError> {
         traced("due", None, || queries::due(&self.pool.reader(), now, page))
+    }
+
+    fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimId>, StoreError> {
+        traced("take_due", None, || {
+            outbox::take_due(&mut self.pool.writer(), now, lease, limit)
+        })
+    }
+
+    fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<super::Leased>, StoreError> {
+        traced("lease_events", None, || {
+            outbox::lease_events(&mut self.pool.writer(), now, lease, limit)
+        })
+    }
+
+    fn acknowledge(&self, ids: &[crate::event::EventId]) -> Result<usize, StoreError> {
+        traced("acknowledge", None, || {
+            outbox::acknowledge(&mut self.pool.writer(), ids)
+        })
     }
 }

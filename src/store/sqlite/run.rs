@@ -141,4 +141,29 @@ impl AsyncStore for SqliteStore {
         let store = self.share();
         off_executor(move || Store::due(&store, now, page)).await
     }
+
+    async fn take_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimId>, StoreError> {
+        let store = self.share();
+        off_executor(move || Store::take_due(&store, now, lease, limit)).await
+    }
+
+    async fn lease_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<crate::store::Leased>, StoreError> {
+        let store = self.share();
+        off_executor(move || Store::lease_events(&store, now, lease, limit)).await
+    }
+
+    async fn acknowledge(&self, ids: &[crate::event::EventId]) -> Result<usize, StoreError> {
+        let (store, ids) = (self.share(), ids.to_vec());
+        off_executor(move || Store::acknowledge(&store, &ids)).await
+    }
 }
