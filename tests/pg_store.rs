@@ -386,8 +386,8 @@ fn pg_store_is_send_and_sync() {
     not(cpor_pg),
     ignore = "CPOR_PG_URL was unset when the tests were built: no PostgreSQL server"
 )]
-fn a_new_schema_records_version_2() {
-    let url = url_or_skip!("a_new_schema_records_version_2");
+fn a_new_schema_records_version_3() {
+    let url = url_or_skip!("a_new_schema_records_version_3");
     let schema = Schema::new(&url);
     drop(schema.store());
     let versions: Vec<i64> = schema
@@ -397,7 +397,7 @@ fn a_new_schema_records_version_2() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [2]);
+    assert_eq!(versions, [3]);
 }
 
 #[test]
@@ -411,15 +411,15 @@ fn a_newer_schema_is_refused() {
     drop(schema.store());
     schema
         .client()
-        .execute("UPDATE schema_version SET version = 3", &[])
+        .execute("UPDATE schema_version SET version = 4", &[])
         .unwrap();
 
     let err = PgStore::connect_in_schema(&url, &schema.name).unwrap_err();
     assert_eq!(err.code(), "store.backend");
     assert_eq!(
         err.to_string(),
-        "storage back end failed: database schema version 3 is newer than the newest this \
-         build knows (2); upgrade the cpor crate to open it"
+        "storage back end failed: database schema version 4 is newer than the newest this \
+         build knows (3); upgrade the cpor crate to open it"
     );
     // Refusing changed nothing.
     let version: i64 = schema
@@ -427,7 +427,7 @@ fn a_newer_schema_is_refused() {
         .query_one("SELECT version FROM schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
 }
 
 #[test]

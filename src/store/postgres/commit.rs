@@ -5,8 +5,10 @@ use tokio_postgres::Transaction;
 
 use super::super::columns::{version_from, version_to};
 use super::pool::Session;
-use super::rows::{Done, Prepared, claim_id_from, stored_from};
-use super::sql::{ACQUIRE_KEYS, ACQUIRE_PLACE, CREATE, EXISTING, HOLDERS, UPDATE, VERSION_OF};
+use super::rows::{Done, EventRows, Prepared, claim_id_from, stored_from};
+use super::sql::{
+    ACQUIRE_KEYS, ACQUIRE_PLACE, CREATE, EXISTING, HOLDERS, INSERT_EVENTS, UPDATE, VERSION_OF,
+};
 use crate::store::{Expect, StoreError, Version};
 
 /// Why one attempt of a transaction ended early.
@@ -71,7 +73,31 @@ pub(super) async fn commit_in(
             }));
         }
     }
+    file_events(session, prepared, &done).await?;
     Ok(done.into_iter().map(|d| d.version).collect())
+}
+
+/// Files the events of every write that changed its claim (not an idempotent create) in the
+/// outbox, under the version the write gave the claim: one statement, and none if there are
+/// no events. It runs after every check passed; a refusal before it rolls back the rest.
+async fn file_events(
+    session: &mut Tx<'_, '_>,
+    prepared: &[Prepared<'_>],
+    done: &[Done],
+) -> Attempt<()> {
+    let mut rows = EventRows::default();
+    for (p, d) in prepared.iter().zip(done).filter(|(_, d)| d.changed) {
+        rows.push(p.write, d.version).map_err(Abort::Failed)?;
+    }
+    if !rows.is_empty() {
+        session
+            .execute(
+                INSERT_EVENTS,
+                &[&rows.claims, &rows.versions, &rows.places, &rows.events],
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 async fn create(session: &mut Tx<'_, '_>, p: &Prepared<'_>, with_holdings: bool) -> Attempt<Done> {

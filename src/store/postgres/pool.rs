@@ -209,6 +209,15 @@ impl<C: GenericClient + Sync> Session<'_, C> {
         self.client.query(&statement, params).await
     }
 
+    pub(super) async fn execute(
+        &mut self,
+        sql: &'static str,
+        params: &Params<'_>,
+    ) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.statement(sql).await?;
+        self.client.execute(&statement, params).await
+    }
+
     pub(super) async fn query_one(
         &mut self,
         sql: &'static str,

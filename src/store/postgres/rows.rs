@@ -4,9 +4,10 @@ use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use tokio_postgres::types::Json;
 
 use super::super::columns::{
-    checked_row, corrupt, corrupt_claim, out_of_range, partner_to, version_from,
+    checked_row, corrupt, corrupt_claim, out_of_range, partner_to, version_from, version_to,
 };
 use crate::catalog::Catalogs;
+use crate::event::Event;
 use crate::id::ClaimId;
 use crate::store::{Claim, CountedKey, PageRequest, StoreError, Stored, UniqueKey, Version, Write};
 
@@ -184,4 +185,33 @@ pub(super) struct Done {
     pub(super) missing: Vec<String>,
     /// The count of the counted place the write newly took, once taken.
     pub(super) count: Option<i64>,
+}
+
+/// The outbox rows of a commit's events, as the arrays of
+/// [`INSERT_EVENTS`](super::sql::INSERT_EVENTS).
+#[derive(Default)]
+pub(super) struct EventRows<'w> {
+    pub(super) claims: Vec<uuid::Uuid>,
+    pub(super) versions: Vec<i64>,
+    pub(super) places: Vec<i32>,
+    pub(super) events: Vec<Json<&'w Event>>,
+}
+
+impl<'w> EventRows<'w> {
+    /// Adds the events of `write`, which gave its claim `version`.
+    pub(super) fn push(&mut self, write: &'w Write, version: Version) -> Result<(), StoreError> {
+        let n = version_to(version)?;
+        for (id, event) in write.numbered_events(version) {
+            let place = i32::try_from(id.index).map_err(|_| out_of_range("event place", id))?;
+            self.claims.push(id.claim.as_uuid());
+            self.versions.push(n);
+            self.places.push(place);
+            self.events.push(Json(event));
+        }
+        Ok(())
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
 }

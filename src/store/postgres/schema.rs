@@ -46,10 +46,32 @@ const MIGRATIONS: &[&str] = &[
     // partner do; the index it replaces ordered them by partner.
     "CREATE INDEX claims_customer_seq ON claims (customer, seq);
     DROP INDEX claims_customer;",
+    // Version 3: the outbox, and the leases sweeps take on due claims. A lease's end is a
+    // `timestamptz` (microseconds) with the nanoseconds below in a column of its own, as a
+    // deadline is, so that it compares exactly with the caller's `now`. The outbox leaves
+    // room on each page (fillfactor) so that leasing an event, which changes no indexed
+    // column, is a heap-only update; events are found in order by the primary key.
+    "CREATE TABLE outbox (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        claim uuid NOT NULL,
+        version bigint NOT NULL CHECK (version > 0),
+        idx integer NOT NULL CHECK (idx >= 0),
+        event jsonb NOT NULL,
+        attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        leased_until timestamptz NULL,
+        leased_until_ns integer NULL CHECK (leased_until_ns BETWEEN 0 AND 999),
+        CHECK ((leased_until IS NULL) = (leased_until_ns IS NULL)),
+        UNIQUE (claim, version, idx)
+    ) WITH (fillfactor = 80);
+    CREATE TABLE sweeps (
+        claim uuid PRIMARY KEY,
+        until timestamptz NOT NULL,
+        until_ns integer NOT NULL CHECK (until_ns BETWEEN 0 AND 999)
+    );",
 ];
 
 /// The newest schema version this build knows.
-pub(super) const SCHEMA_VERSION: i64 = 2;
+pub(super) const SCHEMA_VERSION: i64 = 3;
 
 /// Quotes a schema name as an SQL identifier.
 pub(super) fn quote_schema(name: &str) -> Result<String, StoreError> {

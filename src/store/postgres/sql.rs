@@ -41,18 +41,49 @@ pub(super) const CREATE: &str = concat!(
 /// The SQLSTATE of `refuse_commit()`.
 pub(super) const REFUSED: &str = "CR001";
 
-/// A commit of one create in one autocommitted statement: [`CREATE`], then `refuse_commit()`
-/// (which aborts the statement, so that nothing is written) unless the claim was inserted,
-/// every key acquired and the count within `$10`.
-pub(super) const FAST_CREATE: &str = concat!(
-    create_ctes!(),
-    ", outcome AS (
+/// The end of [`FAST_CREATE`] and [`FAST_CREATE_EVENTS`]: `refuse_commit()` (which aborts
+/// the statement, so that nothing is written) unless the claim was inserted, every key
+/// acquired and the count within `$10`.
+macro_rules! fast_create_outcome {
+    () => {
+        ", outcome AS (
         SELECT (SELECT count(*) FROM ins) = 1
             AND (SELECT count(*) FROM keys) = cardinality($8::text[])
             AND coalesce((SELECT n FROM counter) <= $10::bigint, true) AS accepted
     )
     SELECT CASE WHEN accepted THEN 1 ELSE refuse_commit() END FROM outcome"
+    };
+}
+
+/// A commit of one create in one autocommitted statement: [`CREATE`], then `refuse_commit()`
+/// (which aborts the statement, so that nothing is written) unless the claim was inserted,
+/// every key acquired and the count within `$10`.
+pub(super) const FAST_CREATE: &str = concat!(create_ctes!(), fast_create_outcome!());
+
+/// [`FAST_CREATE`] of a create with events: they go to the outbox under the first version,
+/// with their places (`$11`) and their JSON (`$12`), in the same statement, so that a
+/// refusal undoes them with the claim. A create without events keeps to [`FAST_CREATE`].
+pub(super) const FAST_CREATE_EVENTS: &str = concat!(
+    create_ctes!(),
+    ", events AS (
+        INSERT INTO outbox (claim, version, idx, event)
+        SELECT ins.id, 1, e.idx, e.event
+        FROM ins, unnest($11::int[], $12::jsonb[]) WITH ORDINALITY AS e(idx, event, n)
+        ORDER BY e.n
+        ON CONFLICT (claim, version, idx) DO NOTHING
+    )",
+    fast_create_outcome!()
 );
+
+/// The events of a commit's writes that changed their claims, in order: claim, version,
+/// place and JSON. An event already filed under its ID is kept as it is (a version is given
+/// once, so none is).
+pub(super) const INSERT_EVENTS: &str = "INSERT INTO outbox (claim, version, idx, event)
+    SELECT e.claim, e.version, e.idx, e.event
+    FROM unnest($1::uuid[], $2::bigint[], $3::int[], $4::jsonb[])
+        WITH ORDINALITY AS e(claim, version, idx, event, n)
+    ORDER BY e.n
+    ON CONFLICT (claim, version, idx) DO NOTHING";
 
 /// The claim a create found in its place.
 pub(super) const EXISTING: &str = "SELECT version, body FROM claims WHERE id = $1";

@@ -4,12 +4,14 @@
 use std::future::Future;
 use std::time::Duration;
 
+use tokio_postgres::types::ToSql;
+
 use super::Inner;
 use super::commit::{Abort, Attempt, commit_in};
 use super::error::{PgError, is_transient, is_unavailable, store_error};
 use super::pool::{Connection, Pooled, Session};
-use super::rows::{Prepared, prepare};
-use super::sql::{FAST_CREATE, REFUSED};
+use super::rows::{EventRows, Prepared, prepare};
+use super::sql::{FAST_CREATE, FAST_CREATE_EVENTS, REFUSED};
 use crate::id::ClaimId;
 use crate::store::{Claim, Expect, ImportReport, StoreError, Version, Write};
 
@@ -21,7 +23,7 @@ const ATTEMPTS: usize = 8;
 const BACKOFF_MS: [u64; ATTEMPTS] = [0, 1, 2, 4, 8, 16, 32, 64];
 
 /// The work of one transaction, run once per attempt.
-trait TxWork: Sync {
+pub(super) trait TxWork: Sync {
     type Output: Send;
 
     /// One attempt on `connection`: a transaction that commits only if the work passed.
@@ -101,7 +103,7 @@ impl Inner {
     /// serialization failure or a deadlock, and once more on a fresh connection when the
     /// transaction could not begin on a broken one. A connection lost after the transaction
     /// began is [`StoreError::Unavailable`]: the write may or may not have landed.
-    async fn run<W: TxWork>(&self, work: &W) -> Result<W::Output, StoreError> {
+    pub(super) async fn run<W: TxWork>(&self, work: &W) -> Result<W::Output, StoreError> {
         let mut connection = self.checkout().await?;
         let mut reopened = false;
         for (n, backoff) in BACKOFF_MS.into_iter().enumerate() {
@@ -140,7 +142,7 @@ impl Inner {
         tracing::warn!(
             store = "postgres",
             attempts = ATTEMPTS,
-            "gave up on a commit that met a concurrent transaction on every attempt"
+            "gave up on a transaction that met a concurrent one on every attempt"
         );
         Err(PgError::Contention { attempts: ATTEMPTS }.backend())
     }
@@ -157,28 +159,34 @@ impl Inner {
             .as_ref()
             .map(|(_, _, limit)| i64::from(*limit));
         let counted = p.held.counted_text();
+        let mut events = EventRows::default();
+        events.push(p.write, Version::FIRST)?;
         tracing::Span::current().record("attempts", 1);
         let mut connection = self.checkout().await?;
         let Connection {
             client, statements, ..
         } = &mut *connection;
-        let outcome = Session { client, statements }
-            .query_one(
-                FAST_CREATE,
-                &[
-                    &row.id,
-                    &row.partner,
-                    &row.engagement,
-                    &row.customer,
-                    &row.next_deadline,
-                    &row.next_deadline_ns,
-                    &row.body,
-                    &p.held.sorted,
-                    &counted,
-                    &limit,
-                ],
-            )
-            .await;
+        let mut session = Session { client, statements };
+        let params: [&(dyn ToSql + Sync); 12] = [
+            &row.id,
+            &row.partner,
+            &row.engagement,
+            &row.customer,
+            &row.next_deadline,
+            &row.next_deadline_ns,
+            &row.body,
+            &p.held.sorted,
+            &counted,
+            &limit,
+            &events.places,
+            &events.events,
+        ];
+        // A create without events keeps to the statement that knows no outbox.
+        let (sql, params) = match params.first_chunk::<10>() {
+            Some(claim_only) if events.is_empty() => (FAST_CREATE, claim_only.as_slice()),
+            _ => (FAST_CREATE_EVENTS, params.as_slice()),
+        };
+        let outcome = session.query_one(sql, params).await;
         match outcome {
             Ok(_) => Ok(true),
             Err(error) if error.code().is_some_and(|c| c.code() == REFUSED) => Ok(false),
