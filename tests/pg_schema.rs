@@ -1,7 +1,8 @@
 //! `PgStore`'s schema migrations: a schema of version 1 (the first release's) is migrated to
 //! the newest on connect, whose `by_customer` query pages on the `(customer, seq)` index; a
 //! schema of version 2, with a claim in it, is migrated to version 3, which adds the outbox
-//! and the sweeps' leases, and the claim is swept and its events delivered through them.
+//! and the sweep's lease on each claim, and the claim is swept and its events delivered
+//! through them.
 #![cfg(all(feature = "postgres", feature = "testing"))]
 
 mod common;
@@ -188,9 +189,19 @@ fn a_version_2_schema_with_a_claim_is_migrated_and_gets_an_outbox() {
         .get(0);
     assert_eq!(version, NEWEST);
     let found = tables(&client, &schema.name);
-    for table in ["claims", "outbox", "sweeps"] {
+    for table in ["claims", "outbox"] {
         assert!(found.iter().any(|t| t == table), "{found:?}");
     }
+    let lease_columns: i64 = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns
+             WHERE table_schema = $1 AND table_name = 'claims'
+                 AND column_name IN ('swept_until', 'swept_until_ns')",
+            &[&schema.name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(lease_columns, 2);
     assert_eq!(
         store
             .load(Scope::Microsoft, claim.id())

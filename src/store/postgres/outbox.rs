@@ -12,16 +12,18 @@
 //! checked again under its lock (PostgreSQL re-evaluates the condition on the new row), so
 //! two workers never lease one event for the same time.
 //!
-//! **Taking due claims.** `take_due` picks due claims not held by an unexpired lease in
-//! `seq` order, locking their `claims` rows with `FOR NO KEY UPDATE SKIP LOCKED`, and files
-//! a lease row for each in `sweeps` with `INSERT ... ON CONFLICT (claim) DO UPDATE ... WHERE
-//! the lease there ran out`, returning only the claims whose lease it wrote. The row locks
-//! spread concurrent callers over different claims (a caller skips the claims another is
-//! taking at that moment, instead of picking the same batch and waiting for it); the
-//! conditional upsert is what makes a lease exclusive: a caller whose snapshot predates
-//! another's lease still meets that lease row, and takes nothing from it. A claim whose row
-//! a commit holds locked at that moment is skipped this time, and found by the next call.
-//! Lease rows that ran out are forgotten by later calls, a bounded batch at a time.
+//! **Taking due claims.** `take_due` is the same statement over `claims`: it picks the due
+//! claims whose sweep lease (`swept_until`, on the claim's row) is unset or ran out, in
+//! `seq` order, with `FOR NO KEY UPDATE SKIP LOCKED`, and sets their lease. A caller skips
+//! the claims another is taking at that moment, and a claim another caller took since its
+//! snapshot is checked again on the new row and passed over, so concurrent sweeps on any
+//! number of instances get disjoint batches and none comes back empty while a claim is free.
+//! (A lease kept in a table of its own, written with an `INSERT ... ON CONFLICT DO UPDATE
+//! ... WHERE` the lease ran out, is as exclusive, but a caller whose snapshot predates
+//! another's leases picks those claims, loses them to the upsert's check and may come back
+//! with nothing, which ends a sweep early.) A claim whose row a commit holds locked at that
+//! moment is skipped this time, and found by the next call. A lease that ran out is a lease
+//! that is not there: nothing needs clearing, and the next take writes over it.
 
 use std::time::Duration;
 
@@ -57,40 +59,24 @@ const LEASE: &str = "WITH picked AS (
 const ACKNOWLEDGE: &str = "DELETE FROM outbox WHERE (claim, version, idx) IN (
         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[]))";
 
-/// Takes at most `$3` claims due at `($1, $2)` that no unexpired lease holds, until
-/// `($4, $5)`, in `seq` order: see the module's docs.
-const TAKE_DUE: &str = "WITH due AS (
-        SELECT c.id, c.seq FROM claims c
-        WHERE c.next_deadline IS NOT NULL
-            AND (c.next_deadline, c.next_deadline_ns) <= ($1, $2)
-            AND NOT EXISTS (
-                SELECT 1 FROM sweeps s
-                WHERE s.claim = c.id AND (s.until, s.until_ns) > ($1, $2))
-        ORDER BY c.seq
+/// Takes at most `$3` claims due at `($1, $2)` and free of any sweep lease, until
+/// `($4, $5)`: see the module's docs. The rows come back in no order; their `seq` orders
+/// them.
+const TAKE_DUE: &str = "WITH picked AS (
+        SELECT id FROM claims
+        WHERE next_deadline IS NOT NULL
+            AND (next_deadline, next_deadline_ns) <= ($1, $2)
+            AND (swept_until IS NULL OR (swept_until, swept_until_ns) <= ($1, $2))
+        ORDER BY seq
         LIMIT $3
-        FOR NO KEY UPDATE OF c SKIP LOCKED
-    ), taken AS (
-        INSERT INTO sweeps (claim, until, until_ns)
-        SELECT id, $4, $5 FROM due ORDER BY seq
-        ON CONFLICT (claim) DO UPDATE SET until = EXCLUDED.until, until_ns = EXCLUDED.until_ns
-            WHERE (sweeps.until, sweeps.until_ns) <= ($1, $2)
-        RETURNING claim
+        FOR NO KEY UPDATE SKIP LOCKED
     )
-    SELECT due.id FROM due JOIN taken ON taken.claim = due.id ORDER BY due.seq";
-
-/// Forgets at most `$3` sweep leases that ran out by `($1, $2)`, skipping those another
-/// transaction holds. A lease that ran out holds nothing: forgetting it changes no answer.
-const FORGET_SWEEPS: &str = "DELETE FROM sweeps WHERE claim IN (
-        SELECT claim FROM sweeps
-        WHERE (until, until_ns) <= ($1, $2)
-        LIMIT $3
-        FOR UPDATE SKIP LOCKED)";
+    UPDATE claims c SET swept_until = $4, swept_until_ns = $5
+    FROM picked WHERE c.id = picked.id
+    RETURNING c.seq, c.id";
 
 /// The most IDs one acknowledging statement carries.
 const ACKNOWLEDGE_CHUNK: usize = 1_000;
-
-/// The most expired sweep leases one `take_due` forgets.
-const FORGET_BATCH: i64 = 1_000;
 
 /// How many characters of an unreadable event its error quotes.
 const EXCERPT_CHARS: usize = 60;
@@ -234,35 +220,33 @@ impl TxWork for TakeWork {
             client, statements, ..
         } = connection;
         let tx = client.transaction().await.map_err(Abort::Unsent)?;
-        let mut session = Session {
+        let rows = Session {
             client: &tx,
             statements,
-        };
-        let rows = session
-            .query(
-                TAKE_DUE,
-                &[
-                    &self.now.0,
-                    &self.now.1,
-                    &self.limit,
-                    &self.until.0,
-                    &self.until.1,
-                ],
-            )
-            .await?;
-        session
-            .execute(FORGET_SWEEPS, &[&self.now.0, &self.now.1, &FORGET_BATCH])
-            .await?;
-        let taken = rows
+        }
+        .query(
+            TAKE_DUE,
+            &[
+                &self.now.0,
+                &self.now.1,
+                &self.limit,
+                &self.until.0,
+                &self.until.1,
+            ],
+        )
+        .await?;
+        let mut taken = rows
             .iter()
             .map(|row| {
-                let id: uuid::Uuid = row.try_get(0).map_err(store_error)?;
-                claim_id_from(id)
+                let seq: i64 = row.try_get(0).map_err(store_error)?;
+                let id: uuid::Uuid = row.try_get(1).map_err(store_error)?;
+                Ok((seq, claim_id_from(id)?))
             })
-            .collect::<Result<Vec<ClaimId>, StoreError>>()
+            .collect::<Result<Vec<(i64, ClaimId)>, StoreError>>()
             .map_err(Abort::Failed)?;
         tx.commit().await?;
-        Ok(taken)
+        taken.sort_unstable_by_key(|(seq, _)| *seq);
+        Ok(taken.into_iter().map(|(_, id)| id).collect())
     }
 }
 

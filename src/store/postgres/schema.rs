@@ -46,11 +46,15 @@ const MIGRATIONS: &[&str] = &[
     // partner do; the index it replaces ordered them by partner.
     "CREATE INDEX claims_customer_seq ON claims (customer, seq);
     DROP INDEX claims_customer;",
-    // Version 3: the outbox, and the leases sweeps take on due claims. A lease's end is a
+    // Version 3: the outbox, and the lease a sweep takes on a due claim. A lease's end is a
     // `timestamptz` (microseconds) with the nanoseconds below in a column of its own, as a
     // deadline is, so that it compares exactly with the caller's `now`. The outbox leaves
     // room on each page (fillfactor) so that leasing an event, which changes no indexed
-    // column, is a heap-only update; events are found in order by the primary key.
+    // column, can be a heap-only update; events are found in order by the primary key. The
+    // sweep's lease is on the claim's own row, so that taking due claims is the same
+    // `SKIP LOCKED` update as leasing events. Adding null columns rewrites no row, and their
+    // check is `NOT VALID` (enforced on every write, not checked against the rows there,
+    // which are all null), so that the migration does not scan a large table under its lock.
     "CREATE TABLE outbox (
         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         claim uuid NOT NULL,
@@ -63,11 +67,13 @@ const MIGRATIONS: &[&str] = &[
         CHECK ((leased_until IS NULL) = (leased_until_ns IS NULL)),
         UNIQUE (claim, version, idx)
     ) WITH (fillfactor = 80);
-    CREATE TABLE sweeps (
-        claim uuid PRIMARY KEY,
-        until timestamptz NOT NULL,
-        until_ns integer NOT NULL CHECK (until_ns BETWEEN 0 AND 999)
-    );",
+    ALTER TABLE claims
+        ADD COLUMN swept_until timestamptz NULL,
+        ADD COLUMN swept_until_ns integer NULL,
+        ADD CONSTRAINT claims_swept_until CHECK (
+            (swept_until IS NULL) = (swept_until_ns IS NULL)
+            AND swept_until_ns BETWEEN 0 AND 999
+        ) NOT VALID;",
 ];
 
 /// The newest schema version this build knows.
