@@ -129,6 +129,37 @@ use runtime::StoreRuntime;
 /// savepoint of its own: a refused claim is rolled back to its savepoint and reported, the
 /// others are committed together.
 ///
+/// # Outbox and sweeps
+///
+/// A commit files each changed claim's [`events`](Write::events) in the `outbox` table in
+/// its own transaction (the one-statement create in its one statement), under the
+/// [`EventId`](crate::event::EventId) `(claim, version, idx)`: a refused commit files none,
+/// and a create that found its claim already there files none again. A commit without
+/// events sends no statement more than before.
+///
+/// [`lease_events`](Store::lease_events) is one `UPDATE` over the oldest free rows, picked
+/// in `seq` order (the primary key) with `FOR UPDATE SKIP LOCKED`: workers on every
+/// instance share the outbox without waiting for each other, and a row another worker
+/// leased after the statement began is checked again and passed over. A lease is the
+/// row's `leased_until`: until then no caller, on any instance, is handed the event; after
+/// it, unless acknowledged, it is leased again with `attempts` one higher.
+/// [`acknowledge`](Store::acknowledge) deletes rows by ID, 1,000 IDs a statement, in one
+/// transaction. An event that does not read back as an [`Event`](crate::event::Event) fails
+/// the lease with [`StoreError::Corrupt`], and nothing is leased.
+///
+/// [`take_due`](Store::take_due) is the same `UPDATE ... SKIP LOCKED` over `claims`: it sets
+/// the sweep lease kept on each due claim's row (`swept_until`), so that sweeps running on
+/// many instances at once take disjoint batches, and a claim stays with one sweep until its
+/// lease runs out. A claim whose row a commit holds at that moment is left for the next
+/// call. Taking a claim changes nothing else about it: its expiry is a version-checked
+/// commit like any other.
+///
+/// `now` comes from the caller, and every lease is compared with the `now` of the next
+/// caller, which may be another instance: the instances' clocks should agree to well within
+/// the leases (seconds), or a lease may run out early on a clock that runs ahead. Lease ends
+/// are kept to the nanosecond (a `timestamptz` and the nanoseconds below it), so they
+/// compare exactly, as deadlines do.
+///
 /// # Timeouts and recovery
 ///
 /// Every connection runs with the `statement_timeout` and `lock_timeout` of the store's
@@ -156,7 +187,7 @@ use runtime::StoreRuntime;
 /// (`postgres`), `op` (`load`, `commit`, ...), `claim` (when one is known) and `attempts`;
 /// when it ends, a `debug` event records `elapsed_us` and `outcome` (`ok` or the error's
 /// code). Retries are `debug` events, a read retried on a fresh connection and a commit
-/// that gave up on contention `warn` events. No email address, name or claim content is
+/// (or a lease, an acknowledgement, a take) that gave up on contention `warn` events. No email address, name or claim content is
 /// recorded.
 ///
 /// # Schema
@@ -172,8 +203,13 @@ use runtime::StoreRuntime;
 /// - `unique_keys(key PRIMARY KEY, claim)`: the holder of each uniqueness key held.
 /// - `counted(claim PRIMARY KEY, key)`: the counted key each active claim counts towards, and
 ///   `counted_keys(key PRIMARY KEY, n)`: how many do, changed in the same transactions.
+/// - `claims.swept_until`, `claims.swept_until_ns`: the end of the lease a sweep holds on a
+///   due claim, if any.
+/// - `outbox(seq, claim, version, idx, event, attempts, leased_until, leased_until_ns)`:
+///   the pending events, oldest first by `seq` (the primary key), each once
+///   (`UNIQUE (claim, version, idx)`), its `Event` as `jsonb`.
 /// - `refuse_commit()`: a function that raises SQLSTATE `CR001`, for the one-statement commit.
-/// - `schema_version(version)`: the schema's version (2), migrated on connect under an
+/// - `schema_version(version)`: the schema's version (3), migrated on connect under an
 ///   advisory lock, so that service instances starting together migrate once. A schema of a
 ///   newer version than this build knows is refused.
 ///
