@@ -5,9 +5,12 @@ use tokio_postgres::Transaction;
 
 use super::super::columns::{version_from, version_to};
 use super::pool::Session;
-use super::rows::{Done, EventRows, Prepared, claim_id_from, stored_from};
+use tokio_postgres::types::ToSql;
+
+use super::rows::{Done, Prepared, claim_id_from, stored_from};
 use super::sql::{
-    ACQUIRE_KEYS, ACQUIRE_PLACE, CREATE, EXISTING, HOLDERS, INSERT_EVENTS, UPDATE, VERSION_OF,
+    ACQUIRE_KEYS, ACQUIRE_PLACE, CREATE, CREATE_EVENTS, EXISTING, HOLDERS, UPDATE, UPDATE_EVENTS,
+    VERSION_OF,
 };
 use crate::store::{Expect, StoreError, Version};
 
@@ -73,31 +76,7 @@ pub(super) async fn commit_in(
             }));
         }
     }
-    file_events(session, prepared, &done).await?;
     Ok(done.into_iter().map(|d| d.version).collect())
-}
-
-/// Files the events of every write that changed its claim (not an idempotent create) in the
-/// outbox, under the version the write gave the claim: one statement, and none if there are
-/// no events. It runs after every check passed; a refusal before it rolls back the rest.
-async fn file_events(
-    session: &mut Tx<'_, '_>,
-    prepared: &[Prepared<'_>],
-    done: &[Done],
-) -> Attempt<()> {
-    let mut rows = EventRows::default();
-    for (p, d) in prepared.iter().zip(done).filter(|(_, d)| d.changed) {
-        rows.push(p.write, d.version).map_err(Abort::Failed)?;
-    }
-    if !rows.is_empty() {
-        session
-            .execute(
-                INSERT_EVENTS,
-                &[&rows.claims, &rows.versions, &rows.places, &rows.events],
-            )
-            .await?;
-    }
-    Ok(())
 }
 
 async fn create(session: &mut Tx<'_, '_>, p: &Prepared<'_>, with_holdings: bool) -> Attempt<Done> {
@@ -113,22 +92,25 @@ async fn create(session: &mut Tx<'_, '_>, p: &Prepared<'_>, with_holdings: bool)
     } else {
         None
     };
-    let result = session
-        .query_one(
-            CREATE,
-            &[
-                &row.id,
-                &row.partner,
-                &row.engagement,
-                &row.customer,
-                &row.next_deadline,
-                &row.next_deadline_ns,
-                &row.body,
-                &keys,
-                &counted,
-            ],
-        )
-        .await?;
+    let params: [&(dyn ToSql + Sync); 11] = [
+        &row.id,
+        &row.partner,
+        &row.engagement,
+        &row.customer,
+        &row.next_deadline,
+        &row.next_deadline_ns,
+        &row.body,
+        &keys,
+        &counted,
+        &p.events.places,
+        &p.events.json,
+    ];
+    // A create without events keeps to the statement that knows no outbox.
+    let (sql, params) = match params.first_chunk::<9>() {
+        Some(claim_only) if p.events.is_empty() => (CREATE, claim_only.as_slice()),
+        _ => (CREATE_EVENTS, params.as_slice()),
+    };
+    let result = session.query_one(sql, params).await?;
     let inserted: i64 = result.try_get(0)?;
     if inserted == 1 {
         let acquired: Vec<String> = result.try_get(1)?;
@@ -176,25 +158,27 @@ async fn update(session: &mut Tx<'_, '_>, p: &Prepared<'_>, expected: Version) -
         version_to(expected).map_err(Abort::Failed)?,
     );
     let counted = p.held.counted_text();
-    let updated: i64 = session
-        .query_one(
-            UPDATE,
-            &[
-                &row.id,
-                &row.partner,
-                &row.engagement,
-                &row.customer,
-                &next_n,
-                &row.next_deadline,
-                &row.next_deadline_ns,
-                &row.body,
-                &expected_n,
-                &p.held.sorted,
-                &counted,
-            ],
-        )
-        .await?
-        .try_get(0)?;
+    let params: [&(dyn ToSql + Sync); 13] = [
+        &row.id,
+        &row.partner,
+        &row.engagement,
+        &row.customer,
+        &next_n,
+        &row.next_deadline,
+        &row.next_deadline_ns,
+        &row.body,
+        &expected_n,
+        &p.held.sorted,
+        &counted,
+        &p.events.places,
+        &p.events.json,
+    ];
+    // An update without events keeps to the statement that knows no outbox.
+    let (sql, params) = match params.first_chunk::<11>() {
+        Some(claim_only) if p.events.is_empty() => (UPDATE, claim_only.as_slice()),
+        _ => (UPDATE_EVENTS, params.as_slice()),
+    };
+    let updated: i64 = session.query_one(sql, params).await?.try_get(0)?;
     if updated != 1 {
         let actual = match session.query_opt(VERSION_OF, &[&row.id]).await? {
             Some(found) => Some(version_from(found.try_get(0)?).map_err(Abort::Failed)?),

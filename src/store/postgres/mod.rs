@@ -131,11 +131,13 @@ use runtime::StoreRuntime;
 ///
 /// # Outbox and sweeps
 ///
-/// A commit files each changed claim's [`events`](Write::events) in the `outbox` table in
-/// its own transaction (the one-statement create in its one statement), under the
-/// [`EventId`](crate::event::EventId) `(claim, version, idx)`: a refused commit files none,
-/// and a create that found its claim already there files none again. A commit without
-/// events sends no statement more than before.
+/// A commit files each write's [`events`](Write::events) in the `outbox` table under the
+/// [`EventId`](crate::event::EventId) `(claim, version, idx)`, in the very statement that
+/// writes the claim (a common-table expression fed by the inserted or updated row), so in
+/// the commit's transaction and with no round trip more: a refused commit files none (its
+/// rollback, or the one-statement create's `refuse_commit()`, undoes them), and a create
+/// that found its claim already there, or an update that did not find its version, files
+/// none. A write without events runs the statement it ran before the outbox.
 ///
 /// [`lease_events`](Store::lease_events) is one `UPDATE` over the oldest free rows, picked
 /// in `seq` order (the primary key) with `FOR UPDATE SKIP LOCKED`: workers on every

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use tokio_postgres::types::Json;
 
 use super::super::columns::{
-    checked_row, corrupt, corrupt_claim, out_of_range, partner_to, version_from, version_to,
+    checked_row, corrupt, corrupt_claim, out_of_range, partner_to, version_from,
 };
 use crate::catalog::Catalogs;
 use crate::event::Event;
@@ -157,6 +157,7 @@ pub(super) struct Prepared<'w> {
     pub(super) write: &'w Write,
     pub(super) row: Row<'w>,
     pub(super) held: Held,
+    pub(super) events: Events<'w>,
 }
 
 pub(super) fn prepare<'w>(
@@ -170,6 +171,7 @@ pub(super) fn prepare<'w>(
                 write,
                 row: Row::of(&write.claim)?,
                 held: Held::of(&write.claim, catalogs)?,
+                events: Events::of(write)?,
             })
         })
         .collect()
@@ -187,31 +189,29 @@ pub(super) struct Done {
     pub(super) count: Option<i64>,
 }
 
-/// The outbox rows of a commit's events, as the arrays of
-/// [`INSERT_EVENTS`](super::sql::INSERT_EVENTS).
-#[derive(Default)]
-pub(super) struct EventRows<'w> {
-    pub(super) claims: Vec<uuid::Uuid>,
-    pub(super) versions: Vec<i64>,
+/// The events of one write, as the columns the statement that writes its claim files them
+/// under: their places among the write's events and their JSON (the claim and the version
+/// come from the statement).
+pub(super) struct Events<'w> {
     pub(super) places: Vec<i32>,
-    pub(super) events: Vec<Json<&'w Event>>,
+    pub(super) json: Vec<Json<&'w Event>>,
 }
 
-impl<'w> EventRows<'w> {
-    /// Adds the events of `write`, which gave its claim `version`.
-    pub(super) fn push(&mut self, write: &'w Write, version: Version) -> Result<(), StoreError> {
-        let n = version_to(version)?;
-        for (id, event) in write.numbered_events(version) {
+impl<'w> Events<'w> {
+    fn of(write: &'w Write) -> Result<Self, StoreError> {
+        let mut events = Self {
+            places: Vec::with_capacity(write.events.len()),
+            json: Vec::with_capacity(write.events.len()),
+        };
+        for (id, event) in write.numbered_events(write.new_version()) {
             let place = i32::try_from(id.index).map_err(|_| out_of_range("event place", id))?;
-            self.claims.push(id.claim.as_uuid());
-            self.versions.push(n);
-            self.places.push(place);
-            self.events.push(Json(event));
+            events.places.push(place);
+            events.json.push(Json(event));
         }
-        Ok(())
+        Ok(events)
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.json.is_empty()
     }
 }

@@ -30,12 +30,55 @@ macro_rules! create_ctes {
     };
 }
 
+/// The common-table expression that files a write's events in the outbox, in the write's
+/// own statement, under the claim the CTE `$from` returns (none if it returns none: a create
+/// that found its claim, an update that did not find its version) and the version
+/// `$version`, with their places (`$places`) and their JSON (`$events`), in order. A refusal
+/// later in the commit rolls them back with the claim. An event already filed under its ID
+/// is kept as it is (a version is given once, so none is).
+macro_rules! file_events {
+    ($from:literal, $version:literal, $places:literal, $events:literal) => {
+        concat!(
+            ", events AS (
+        INSERT INTO outbox (claim, version, idx, event)
+        SELECT ",
+            $from,
+            ".id, ",
+            $version,
+            ", e.idx, e.event
+        FROM ",
+            $from,
+            ", unnest(",
+            $places,
+            "::int[], ",
+            $events,
+            "::jsonb[]) WITH ORDINALITY AS e(idx, event, n)
+        ORDER BY e.n
+        ON CONFLICT (claim, version, idx) DO NOTHING
+    )"
+        )
+    };
+}
+
+/// What [`CREATE`] and [`CREATE_EVENTS`] return: whether the claim was inserted, the keys
+/// inserted and the new count.
+macro_rules! create_outcome {
+    () => {
+        "
+    SELECT (SELECT count(*) FROM ins), ARRAY(SELECT key FROM keys), (SELECT n FROM counter)"
+    };
+}
+
 /// A create, with (in a commit of creates only) its keys and counted place: the keys another
 /// claim holds are left out, and the statement returns those inserted and the new count.
-pub(super) const CREATE: &str = concat!(
+pub(super) const CREATE: &str = concat!(create_ctes!(), create_outcome!());
+
+/// [`CREATE`] of a create with events, which it files under the first version (places
+/// `$10`, JSON `$11`). A create without events keeps to [`CREATE`].
+pub(super) const CREATE_EVENTS: &str = concat!(
     create_ctes!(),
-    "
-    SELECT (SELECT count(*) FROM ins), ARRAY(SELECT key FROM keys), (SELECT n FROM counter)"
+    file_events!("ins", "1", "$10", "$11"),
+    create_outcome!()
 );
 
 /// The SQLSTATE of `refuse_commit()`.
@@ -60,37 +103,23 @@ macro_rules! fast_create_outcome {
 /// every key acquired and the count within `$10`.
 pub(super) const FAST_CREATE: &str = concat!(create_ctes!(), fast_create_outcome!());
 
-/// [`FAST_CREATE`] of a create with events: they go to the outbox under the first version,
-/// with their places (`$11`) and their JSON (`$12`), in the same statement, so that a
-/// refusal undoes them with the claim. A create without events keeps to [`FAST_CREATE`].
+/// [`FAST_CREATE`] of a create with events, which it files under the first version (places
+/// `$11`, JSON `$12`) in the same statement, so that a refusal undoes them with the claim. A
+/// create without events keeps to [`FAST_CREATE`].
 pub(super) const FAST_CREATE_EVENTS: &str = concat!(
     create_ctes!(),
-    ", events AS (
-        INSERT INTO outbox (claim, version, idx, event)
-        SELECT ins.id, 1, e.idx, e.event
-        FROM ins, unnest($11::int[], $12::jsonb[]) WITH ORDINALITY AS e(idx, event, n)
-        ORDER BY e.n
-        ON CONFLICT (claim, version, idx) DO NOTHING
-    )",
+    file_events!("ins", "1", "$11", "$12"),
     fast_create_outcome!()
 );
-
-/// The events of a commit's writes that changed their claims, in order: claim, version,
-/// place and JSON. An event already filed under its ID is kept as it is (a version is given
-/// once, so none is).
-pub(super) const INSERT_EVENTS: &str = "INSERT INTO outbox (claim, version, idx, event)
-    SELECT e.claim, e.version, e.idx, e.event
-    FROM unnest($1::uuid[], $2::bigint[], $3::int[], $4::jsonb[])
-        WITH ORDINALITY AS e(claim, version, idx, event, n)
-    ORDER BY e.n
-    ON CONFLICT (claim, version, idx) DO NOTHING";
 
 /// The claim a create found in its place.
 pub(super) const EXISTING: &str = "SELECT version, body FROM claims WHERE id = $1";
 
-/// An update that must find the expected version, releasing the keys and the counted place
-/// the new version no longer holds.
-pub(super) const UPDATE: &str = "WITH upd AS (
+/// The common-table expressions of an update that must find the expected version,
+/// releasing the keys and the counted place the new version no longer holds.
+macro_rules! update_ctes {
+    () => {
+        "WITH upd AS (
         UPDATE claims SET partner = $2, engagement = $3, customer = $4, version = $5,
             next_deadline = $6, next_deadline_ns = $7, body = $8
         WHERE id = $1 AND version = $9
@@ -104,8 +133,26 @@ pub(super) const UPDATE: &str = "WITH upd AS (
         RETURNING key
     ), counter AS (
         UPDATE counted_keys SET n = n - 1 WHERE key IN (SELECT key FROM released_place)
-    )
-    SELECT count(*) FROM upd";
+    )"
+    };
+}
+
+/// An update that must find the expected version, releasing the keys and the counted place
+/// the new version no longer holds.
+pub(super) const UPDATE: &str = concat!(
+    update_ctes!(),
+    "
+    SELECT count(*) FROM upd"
+);
+
+/// [`UPDATE`] of an update with events, which it files under the new version `$5` (places
+/// `$12`, JSON `$13`). An update without events keeps to [`UPDATE`].
+pub(super) const UPDATE_EVENTS: &str = concat!(
+    update_ctes!(),
+    file_events!("upd", "$5", "$12", "$13"),
+    "
+    SELECT count(*) FROM upd"
+);
 
 /// The version an update did not find.
 pub(super) const VERSION_OF: &str = "SELECT version FROM claims WHERE id = $1";

@@ -10,7 +10,7 @@ use super::Inner;
 use super::commit::{Abort, Attempt, commit_in};
 use super::error::{PgError, is_transient, is_unavailable, store_error};
 use super::pool::{Connection, Pooled, Session};
-use super::rows::{EventRows, Prepared, prepare};
+use super::rows::{Prepared, prepare};
 use super::sql::{FAST_CREATE, FAST_CREATE_EVENTS, REFUSED};
 use crate::id::ClaimId;
 use crate::store::{Claim, Expect, ImportReport, StoreError, Version, Write};
@@ -159,8 +159,6 @@ impl Inner {
             .as_ref()
             .map(|(_, _, limit)| i64::from(*limit));
         let counted = p.held.counted_text();
-        let mut events = EventRows::default();
-        events.push(p.write, Version::FIRST)?;
         tracing::Span::current().record("attempts", 1);
         let mut connection = self.checkout().await?;
         let Connection {
@@ -178,12 +176,12 @@ impl Inner {
             &p.held.sorted,
             &counted,
             &limit,
-            &events.places,
-            &events.events,
+            &p.events.places,
+            &p.events.json,
         ];
         // A create without events keeps to the statement that knows no outbox.
         let (sql, params) = match params.first_chunk::<10>() {
-            Some(claim_only) if events.is_empty() => (FAST_CREATE, claim_only.as_slice()),
+            Some(claim_only) if p.events.is_empty() => (FAST_CREATE, claim_only.as_slice()),
             _ => (FAST_CREATE_EVENTS, params.as_slice()),
         };
         let outcome = session.query_one(sql, params).await;
