@@ -6,9 +6,16 @@
 //!   three uniqueness keys), beside `BEGIN; INSERT` of the same row, with the same JSON body,
 //!   into a table like the store's `claims` (`LIKE claims INCLUDING ALL`: the same columns and
 //!   indexes) `; COMMIT`;
-//! - bulk import throughput (claims per second), batches of 1,000 drafts.
+//! - bulk import throughput (claims per second), batches of 1,000 drafts;
+//! - `postgres outbox commit (update)`: the submission of a draft with its proof of
+//!   execution (an update of one claim) with its events filed in the outbox, beside the same
+//!   update without events;
+//! - `postgres outbox delivery`: events per second leased (batches of 100) and acknowledged
+//!   by 1 and by 4 threads sharing one store, draining 20,000 pending events (1,000 in short
+//!   mode); the filling, one untimed `INSERT ... SELECT` of rows as a commit writes them, is
+//!   not timed.
 //!
-//! Both run after a prefill of 100,000 claims in each table. The schema `cpor_bench` is
+//! All run after a prefill of 100,000 claims in each table. The schema `cpor_bench` is
 //! dropped and made anew at the start. Without `CPOR_PG_URL` it prints a note and measures
 //! nothing. `CPOR_BENCH_QUICK=1` runs small sizes in a few seconds (for CI).
 
@@ -197,18 +204,20 @@ fn bench(c: &mut Criterion, url: &str, sizes: &Sizes) {
     });
     group.finish();
 
-    // A sanity check that both sides wrote what they claim to.
+    // A sanity check that both sides wrote what they claim to (each side only if its
+    // benchmark ran: a filter such as `-- outbox` skips them).
     let raw_rows: i64 = client
         .query_one("SELECT count(*) FROM raw_claims", &[])
         .unwrap()
         .get(0);
-    assert!(raw_rows as usize > sizes.prefill);
+    assert!(raw_next == next || raw_rows as usize > sizes.prefill);
     let probe = ClaimId::from_uuid(uuid::Uuid::from_u128(next as u128 + 2)).unwrap();
     assert!(
-        store
-            .load(cpor::store::Scope::Microsoft, probe)
-            .unwrap()
-            .is_some()
+        store_next == next
+            || store
+                .load(cpor::store::Scope::Microsoft, probe)
+                .unwrap()
+                .is_some()
     );
 }
 
@@ -240,5 +249,192 @@ fn main() {
     };
     criterion = criterion.configure_from_args();
     bench(&mut criterion, &url, &sizes);
+    outbox_commit(&mut criterion, &url, quick);
+    outbox_delivery(&mut criterion, &url, quick);
     criterion.final_summary();
+}
+
+// ---- The outbox ----
+
+/// Drafts with their proof of execution attached, imported into the store, and their
+/// submission (an update of one claim, at version 1) built beforehand.
+struct Submissions {
+    catalog: Catalog,
+    t0: DateTime<Utc>,
+    next: usize,
+    ready: Vec<cpor::association::Transitioned>,
+}
+
+impl Submissions {
+    fn new(first: usize) -> Self {
+        Self {
+            catalog: Catalog::builtin(),
+            t0: Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+            next: first,
+            ready: Vec::new(),
+        }
+    }
+
+    /// The next submission; when none is ready, imports 1,000 more drafts first (in the
+    /// benchmark's setup, so untimed).
+    fn take(&mut self, store: &PgStore) -> cpor::association::Transitioned {
+        use cpor::association::{Acknowledgement, AssociationCommand};
+        if self.ready.is_empty() {
+            let mut drafts = Vec::with_capacity(1_000);
+            for n in self.next..self.next + 1_000 {
+                let admin = support::admin(n);
+                let draft = support::draft(n, &admin, &self.catalog, self.t0);
+                let poe = AssociationCommand::AttachPoe {
+                    reference: cpor::Text::parse("sow-signed.pdf").unwrap(),
+                };
+                let with_poe = draft
+                    .transition(&poe, &admin, self.t0, &self.catalog)
+                    .unwrap()
+                    .claim;
+                let submit = AssociationCommand::Submit {
+                    acknowledgement: Acknowledgement::Given,
+                };
+                let at = self.t0 + chrono::Duration::hours(1);
+                self.ready.push(
+                    with_poe
+                        .transition(&submit, &admin, at, &self.catalog)
+                        .unwrap(),
+                );
+                drafts.push(Claim::from(with_poe));
+            }
+            self.next += 1_000;
+            assert!(store.import(drafts).unwrap().is_complete());
+            self.ready.reverse();
+        }
+        self.ready.pop().unwrap()
+    }
+}
+
+/// A commit of one update with its events in the outbox, beside the same update without.
+fn outbox_commit(c: &mut Criterion, url: &str, quick: bool) {
+    let store = PgStore::connect_in_schema(url, SCHEMA).unwrap();
+    let mut with = Submissions::new(20_000_000);
+    let mut without = Submissions::new(30_000_000);
+    let events = with.take(&store).events.len();
+    let mut group = c.benchmark_group("postgres outbox commit (update)");
+    if quick {
+        group.sample_size(10);
+    }
+    group.bench_function("PgStore::commit (update, no events) (baseline)", |b| {
+        b.iter_batched(
+            || Write::update(without.take(&store).claim, cpor::store::Version::FIRST),
+            |write| black_box(store.commit(vec![write]).unwrap()),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function(
+        format!("PgStore::commit (update with its {events} events in the outbox)"),
+        |b| {
+            b.iter_batched(
+                || {
+                    let t = with.take(&store);
+                    Write::update(t.claim, cpor::store::Version::FIRST).with_events(t.events)
+                },
+                |write| black_box(store.commit(vec![write]).unwrap()),
+                BatchSize::SmallInput,
+            )
+        },
+    );
+    group.finish();
+    // Deliver what the commits filed, so that the delivery groups start from an empty outbox.
+    loop {
+        let batch = store
+            .lease_events(Utc::now(), Duration::from_secs(60), 1_000)
+            .unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        let ids: Vec<cpor::event::EventId> = batch.iter().map(|l| l.id).collect();
+        store.acknowledge(&ids).unwrap();
+    }
+}
+
+/// Files `events` pending events in the outbox in one statement, as a commit files them
+/// (three events a claim, the first three events of a submission's kind, as `jsonb`), under
+/// claims numbered from `first`.
+fn fill_outbox(client: &mut Raw, first: i64, events: i64) {
+    use cpor::association::{AssociationEvent, InfoRequestReason};
+    use cpor::event::Event;
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    let three: Vec<Event> = vec![
+        AssociationEvent::CustomerNotified {
+            tenant: cpor::TenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap(),
+            contact: cpor::EmailAddress::parse("megan@contoso.com").unwrap(),
+            opt_out_until: t0,
+        }
+        .into(),
+        AssociationEvent::InfoRequested {
+            reason: InfoRequestReason::MissingAllPoe,
+            respond_by: t0,
+        }
+        .into(),
+        cpor::activity::ActivityEvent::PayoutDue { amount: None }.into(),
+    ];
+    let json: Vec<Json<&Event>> = three.iter().map(Json).collect();
+    let Raw { runtime, client } = client;
+    runtime
+        .block_on(client.execute(
+            "INSERT INTO outbox (claim, version, idx, event)
+             SELECT ('00000000-0000-4000-8000-' || lpad(to_hex($1::bigint + i / 3), 12, '0'))::uuid,
+                 1, (i % 3)::int, ($3::jsonb[])[i % 3 + 1]
+             FROM generate_series(0::bigint, $2::bigint - 1) AS i",
+            &[&first, &events, &json],
+        ))
+        .unwrap();
+}
+
+/// Events per second leased (batches of 100) and acknowledged by 1 and by 4 threads sharing
+/// one store, draining a full outbox.
+fn outbox_delivery(c: &mut Criterion, url: &str, quick: bool) {
+    let store = PgStore::connect_in_schema(url, SCHEMA).unwrap();
+    let mut client = connect(url);
+    let events: i64 = if quick { 1_000 } else { 20_000 };
+    let mut next_claim: i64 = 1;
+    let mut group = c.benchmark_group("postgres outbox delivery");
+    group.sample_size(10);
+    group.sampling_mode(criterion::SamplingMode::Flat);
+    group.throughput(Throughput::Elements(events as u64));
+    for workers in [1_usize, 4] {
+        group.bench_function(format!("{workers} worker(s), batches of 100"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    fill_outbox(&mut client, next_claim, events);
+                    next_claim += events;
+                    let now = Utc::now();
+                    let start = std::time::Instant::now();
+                    let delivered: usize = std::thread::scope(|scope| {
+                        let handles: Vec<_> = (0..workers)
+                            .map(|_| {
+                                scope.spawn(|| {
+                                    let mut delivered = 0;
+                                    loop {
+                                        let batch = store
+                                            .lease_events(now, Duration::from_secs(60), 100)
+                                            .unwrap();
+                                        if batch.is_empty() {
+                                            return delivered;
+                                        }
+                                        let ids: Vec<cpor::event::EventId> =
+                                            batch.iter().map(|l| l.id).collect();
+                                        delivered += black_box(store.acknowledge(&ids).unwrap());
+                                    }
+                                })
+                            })
+                            .collect();
+                        handles.into_iter().map(|h| h.join().unwrap()).sum()
+                    });
+                    total += start.elapsed();
+                    assert_eq!(delivered as i64, events);
+                }
+                total
+            })
+        });
+    }
+    group.finish();
 }
