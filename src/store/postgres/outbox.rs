@@ -41,7 +41,10 @@ use crate::id::ClaimId;
 use crate::store::{Leased, StoreError, lease_end, lease_limit};
 
 /// Leases the oldest free events at `($1, $2)` until `($4, $5)`, at most `$3` of them.
-/// Attempts saturate at the largest `integer`.
+/// Attempts saturate at the largest `integer`. The rows picked are updated through
+/// `seq = ANY(ARRAY(...))`, an index scan on the primary key whatever the plan: a join with
+/// the picked rows may be planned, for a statement prepared once with `LIMIT $3` unknown, as
+/// a hash join over the whole outbox.
 const LEASE: &str = "WITH picked AS (
         SELECT seq FROM outbox
         WHERE leased_until IS NULL OR (leased_until, leased_until_ns) <= ($1, $2)
@@ -49,11 +52,11 @@ const LEASE: &str = "WITH picked AS (
         LIMIT $3
         FOR UPDATE SKIP LOCKED
     )
-    UPDATE outbox o
-    SET attempts = CASE WHEN o.attempts < 2147483647 THEN o.attempts + 1 ELSE o.attempts END,
+    UPDATE outbox
+    SET attempts = CASE WHEN attempts < 2147483647 THEN attempts + 1 ELSE attempts END,
         leased_until = $4, leased_until_ns = $5
-    FROM picked WHERE o.seq = picked.seq
-    RETURNING o.seq, o.claim, o.version, o.idx, o.event::text, o.attempts";
+    WHERE seq = ANY(ARRAY(SELECT seq FROM picked))
+    RETURNING seq, claim, version, idx, event::text, attempts";
 
 /// Removes the events of some IDs; how many there were is the statement's row count.
 const ACKNOWLEDGE: &str = "DELETE FROM outbox WHERE (claim, version, idx) IN (
@@ -61,7 +64,7 @@ const ACKNOWLEDGE: &str = "DELETE FROM outbox WHERE (claim, version, idx) IN (
 
 /// Takes at most `$3` claims due at `($1, $2)` and free of any sweep lease, until
 /// `($4, $5)`: see the module's docs. The rows come back in no order; their `seq` orders
-/// them.
+/// them. As in [`LEASE`], the picked rows are updated by an index scan.
 const TAKE_DUE: &str = "WITH picked AS (
         SELECT id FROM claims
         WHERE next_deadline IS NOT NULL
@@ -71,9 +74,9 @@ const TAKE_DUE: &str = "WITH picked AS (
         LIMIT $3
         FOR NO KEY UPDATE SKIP LOCKED
     )
-    UPDATE claims c SET swept_until = $4, swept_until_ns = $5
-    FROM picked WHERE c.id = picked.id
-    RETURNING c.seq, c.id";
+    UPDATE claims SET swept_until = $4, swept_until_ns = $5
+    WHERE id = ANY(ARRAY(SELECT id FROM picked))
+    RETURNING seq, id";
 
 /// The most IDs one acknowledging statement carries.
 const ACKNOWLEDGE_CHUNK: usize = 1_000;
