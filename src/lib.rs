@@ -36,7 +36,10 @@
 //!
 //! An application keeps claims in a [`Store`](store::Store) and acts on them through
 //! [`Claims`](service::Claims). Each action returns the **events** the application must
-//! perform: here, the email to the customer and the keys the approval granted.
+//! perform: here, the email to the customer and the keys the approval granted. The same
+//! events are in the store's **outbox**, written in the commit's transaction, for a
+//! delivery worker to lease, send and acknowledge, so that a crash after the commit loses
+//! none (see [the outbox](store#the-outbox)).
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -45,7 +48,7 @@
 //!     CompanyContactForm, CustomerContactForm,
 //! };
 //! use cpor::service::Claims;
-//! use cpor::store::InMemoryStore;
+//! use cpor::store::{DEFAULT_LEASE, InMemoryStore, Store};
 //! use cpor::{Actor, Catalogs, ClaimId, PartnerId, PartnerUserRole, Text, UserId, UserRoles};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -103,6 +106,13 @@
 //!     }
 //! }
 //! assert_eq!(approved.claim.state().as_str(), "approved");
+//!
+//! // A delivery worker takes the same events from the outbox, then acknowledges them.
+//! let later = monday + chrono::Duration::hours(1);
+//! let leased = claims.store().lease_events(later, DEFAULT_LEASE, 100)?;
+//! assert!(leased.iter().any(|l| l.id == approved.events[0].id));
+//! let ids: Vec<_> = leased.iter().map(|l| l.id).collect();
+//! claims.store().acknowledge(&ids)?;
 //!
 //! // A refused command is an error with a stable code, and changes nothing.
 //! let err = claims.association(id, &AssociationCommand::Withdraw, &admin, monday).unwrap_err();

@@ -321,7 +321,7 @@ fn a_newer_schema_is_refused() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
-    conn.execute("UPDATE schema_version SET version = 5", [])
+    conn.execute("UPDATE schema_version SET version = 6", [])
         .unwrap();
     drop(conn);
 
@@ -329,15 +329,15 @@ fn a_newer_schema_is_refused() {
     assert_eq!(err.code(), "store.backend");
     assert_eq!(
         err.to_string(),
-        "storage back end failed: database schema version 5 is newer than the newest this \
-         build knows (4); upgrade the cpor crate to open it"
+        "storage back end failed: database schema version 6 is newer than the newest this \
+         build knows (5); upgrade the cpor crate to open it"
     );
     // Refusing changed nothing.
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
 }
 
 #[test]
@@ -366,7 +366,7 @@ fn a_body_of_an_unknown_format_is_refused_as_corrupt() {
 }
 
 #[test]
-fn a_new_file_records_schema_version_4() {
+fn a_new_file_records_schema_version_5() {
     let dir = TempDir::new();
     drop(SqliteStore::open(dir.db()).unwrap());
     let conn = rusqlite::Connection::open(dir.db()).unwrap();
@@ -377,7 +377,7 @@ fn a_new_file_records_schema_version_4() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(versions, [4]);
+    assert_eq!(versions, [5]);
     let page_size: i64 = conn
         .query_row("PRAGMA page_size", [], |r| r.get(0))
         .unwrap();
@@ -518,7 +518,7 @@ fn migration_keeps(case: fn(&dyn Fn() -> Arc<SqliteStore>) -> Result<(), Failure
     }
 }
 
-/// Checks a migrated file: version 4, without the tables of version 1, claim IDs, customers
+/// Checks a migrated file: version 5 (an empty outbox), without the tables of version 1, claim IDs, customers
 /// and keys as BLOBs, and the key tables recording for each claim exactly the keys and the
 /// counted place it holds, so that its next update releases them.
 fn check_migrated(path: &Path, stored: &[Stored]) {
@@ -526,7 +526,11 @@ fn check_migrated(path: &Path, stored: &[Stored]) {
     let version: i64 = conn
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
+    let pending: i64 = conn
+        .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 0);
     let old_tables: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('unique_keys', 'counted')",

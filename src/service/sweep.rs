@@ -6,18 +6,22 @@ use crate::eligibility::Facts;
 use crate::id::ClaimId;
 use std::collections::HashSet;
 
-use crate::store::{AsyncStore, Claim, MAX_LEASE_BATCH, Scope, Write};
+use crate::store::{AsyncStore, Claim, Scope, Write};
 
 use super::trace::{self, Action, traced};
 use super::{AsyncClaims, Outcome, ServiceError, Swept};
 use crate::event::Emitted;
+
+/// How many due claims a sweep takes at a time: small enough that sweeps on other
+/// instances find work while this one expires its batch.
+const SWEEP_BATCH: usize = 32;
 
 impl<S: AsyncStore> AsyncClaims<S> {
     /// Applies every timer that is due at `now`: each claim whose next deadline has passed is
     /// expired and committed, with its events in the outbox.
     ///
     /// The sweep may run on every instance of a service at once. It takes the due claims in
-    /// batches with [`take_due`](AsyncStore::take_due), each held for the sweep lease
+    /// batches of 32 with [`take_due`](AsyncStore::take_due), each held for the sweep lease
     /// ([`DEFAULT_SWEEP_LEASE`](super::DEFAULT_SWEEP_LEASE),
     /// [`with_sweep_lease`](Self::with_sweep_lease)), so that concurrent sweeps share the
     /// claims rather than contend on them; each claim is visited once per sweep. A claim that
@@ -45,7 +49,7 @@ impl<S: AsyncStore> AsyncClaims<S> {
             loop {
                 let taken = self
                     .store
-                    .take_due(now, self.sweep_lease, MAX_LEASE_BATCH)
+                    .take_due(now, self.sweep_lease, SWEEP_BATCH)
                     .await?;
                 // A batch of claims all seen before (their leases ran out during a long
                 // sweep) ends it: each claim is visited once per sweep.

@@ -53,6 +53,8 @@
 //! | bulk import | [`import_reports_each_claim`], [`import_retry_is_idempotent`] |
 //! | the catalog's rules, never a claim's own | [`import_refuses_what_the_catalog_forbids`], [`commit_refuses_what_the_catalog_forbids`] |
 //! | atomicity under concurrency | [`race_one_holder_per_key`], [`race_no_lost_update`] |
+//! | the outbox | [`commit_writes_its_events`], [`refused_commit_writes_no_event`], [`create_retry_writes_no_event_again`], [`lease_runs_out_and_the_event_comes_back`], [`acknowledge_removes_for_good`], [`lease_takes_the_oldest_first_in_batches`], [`race_workers_share_the_outbox`] |
+//! | sweeps on many instances | [`take_due_shares_the_due_claims`], [`race_sweeps_share_the_due_claims`] |
 //!
 //! The two races run [`RACE_THREADS`] threads of [`RACE_ATTEMPTS`] attempts each on
 //! [`RACE_KEYS`] keys, with a small deterministic random generator per thread.
@@ -61,6 +63,7 @@ mod cases;
 mod check;
 pub(crate) mod fixtures;
 mod import;
+mod outbox;
 mod paging;
 mod race;
 mod trust;
@@ -290,6 +293,30 @@ suite! {
     /// afterwards each key has exactly the holder the stored claims say, no two approved
     /// claims share a key, and no version-checked update was lost.
     race::race_one_holder_per_key;
+    /// A commit writes each write's events to the outbox under (claim, new version, index),
+    /// in order, leased at attempt 1; a write without events writes none.
+    outbox::commit_writes_its_events;
+    /// A refused commit (a stale update, a held key, a duplicate write, a taken ID) writes
+    /// no event.
+    outbox::refused_commit_writes_no_event;
+    /// A retried create that finds the same claim writes its events no second time.
+    outbox::create_retry_writes_no_event_again;
+    /// A leased event is not leased again while its lease runs; unacknowledged, it comes back
+    /// after, at attempt 2.
+    outbox::lease_runs_out_and_the_event_comes_back;
+    /// `acknowledge` removes events for good, counts only those it removed, and ignores
+    /// unknown and repeated IDs.
+    outbox::acknowledge_removes_for_good;
+    /// Leases hand out the events oldest first, at most `limit` at a time (0 counts as 1).
+    outbox::lease_takes_the_oldest_first_in_batches;
+    /// `take_due` hands out each due claim once while its lease runs, in the order stored,
+    /// never a claim that is not due, and again once the lease ran out.
+    outbox::take_due_shares_the_due_claims;
+    /// Several workers lease and acknowledge one outbox at once: every event reaches exactly
+    /// one of them, and the outbox ends empty.
+    outbox::race_workers_share_the_outbox;
+    /// Several sweeps take due claims at once: each claim is taken by exactly one.
+    outbox::race_sweeps_share_the_due_claims;
     /// Many threads attach PoE documents to the same drafts with version-checked updates:
     /// each draft ends with one PoE and one version per successful update, so no update was
     /// lost.

@@ -36,6 +36,7 @@ pub(super) fn commit(
         acquire(&mut statements, &planned)?;
         planned
     };
+    super::outbox::file_events(&tx, writes, &planned)?;
     check_limits(&tx, &planned)?;
     tx.commit().map_err(db)?;
     Ok(planned.into_iter().map(|p| p.version).collect())

@@ -141,12 +141,18 @@ type Migration = fn(&Transaction<'_>) -> Result<(), StoreError>;
 
 /// The schema, one migration per version: entry `n` takes the database from version `n` to
 /// version `n + 1`.
-const MIGRATIONS: &[Migration] = &[create_v1, v1_to_v2, v2_to_v3, v3_to_v4];
+const MIGRATIONS: &[Migration] = &[create_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 /// The newest schema version this build knows.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Version 1: the tables, empty.
+/// Version 4 to 5: the outbox and the sweep's leases (see [`super::outbox`]).
+fn v4_to_v5(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute_batch(super::outbox::SCHEMA_V5_TABLES)
+        .map_err(db)
+}
+
 fn create_v1(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute_batch(SCHEMA_V1).map_err(db)
 }

@@ -1,12 +1,12 @@
 //! The queries, each on one connection (a reader, or the writer when there is none), each
 //! claim read checked.
 
-use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::commit::count_in;
 use super::keys::{counted_bytes, customer_column, key_bytes};
-use super::values::{claim_from, claim_id_from, db, id_to, in_text_range, with_claim};
+use super::values::{claim_from, claim_id_from, db, id_to, moment, with_claim};
 use crate::catalog::{Catalogs, EngagementId};
 use crate::id::{ClaimId, CustomerId, PartnerId};
 use crate::store::columns::{checked_row, corrupt, partner_to, version_from};
@@ -173,11 +173,7 @@ pub(super) fn due(
 ) -> Result<Page<ClaimId>, StoreError> {
     // Deadlines outside the years 0 to 9999 cannot be stored, so a `now` beyond them is
     // the same as the last (or first) moment stored.
-    let now = if in_text_range(now) {
-        now.to_rfc3339_opts(SecondsFormat::Nanos, true)
-    } else if now.year() > 9999 {
-        "9999-12-31T23:59:59.999999999Z".to_owned()
-    } else {
+    let Some(now) = moment(now) else {
         return Ok(Page::empty());
     };
     let (after, n) = page_bounds(page);

@@ -82,6 +82,19 @@ pub(super) fn in_text_range(t: DateTime<Utc>) -> bool {
     (0..=9999).contains(&t.year())
 }
 
+/// A moment as the text it is compared with (see [`timestamp`]), brought into the years
+/// 0 to 9999: `None` before them (no stored moment is earlier), the last moment stored
+/// after them.
+pub(super) fn moment(t: DateTime<Utc>) -> Option<String> {
+    if in_text_range(t) {
+        Some(t.to_rfc3339_opts(SecondsFormat::Nanos, true))
+    } else if t.year() > 9999 {
+        Some("9999-12-31T23:59:59.999999999Z".to_owned())
+    } else {
+        None
+    }
+}
+
 /// A deadline as fixed-width RFC 3339 text, which sorts in time order.
 pub(super) fn timestamp(t: DateTime<Utc>) -> Result<String, StoreError> {
     if in_text_range(t) {
