@@ -167,6 +167,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     shutdown_signal().await;
     tracing::info!("stopping");
     running.stop().await;
+    tracing::info!("stopped");
     Ok(())
 }
 

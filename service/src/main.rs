@@ -1,5 +1,6 @@
 //! `cpor-service`: the reference HTTP service over cpor. See the crate's README.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use cpor_service::config::{Config, USAGE};
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         .unwrap_or(Level::INFO);
     tracing_subscriber::fmt()
         .with_max_level(level)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
