@@ -232,7 +232,7 @@ mod tests {
             String::new(),
             "/v1/0".to_owned(),
             "not-a-claim/v1/0".to_owned(),
-            format!("{CLAIM}"),
+            CLAIM.to_owned(),
             format!("{CLAIM}/v1"),
             format!("{CLAIM}/1/0"),
             format!("{CLAIM}/v0/0"),
