@@ -36,6 +36,7 @@
 //! | `user_id.too_long` | `invalid` | no | a user id is longer than 256 characters |
 //! | `user_id.invalid_character` | `invalid` | no | a user id has whitespace or a control character |
 //! | `request_id.invalid` | `invalid` | no | a request id is not 1 to 128 letters, digits, `-`, `_`, `.` or `:` |
+//! | `event_id.invalid` | `invalid` | no | an event id is not `{claim}/v{version}/{index}` |
 //! | `money.empty` | `invalid` | no | a usd amount is empty |
 //! | `money.invalid` | `invalid` | no | a usd amount has a character other than digits and one decimal point, or no digit beside the point |
 //! | `money.too_many_decimals` | `invalid` | no | a usd amount has more than two decimals |
@@ -266,6 +267,26 @@ impl ErrorKind {
             Self::Unavailable => "unavailable",
             Self::Timeout => "timeout",
             Self::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status of the table above, as a number: 404, 403, 422, 409, 503, 504 or
+    /// 500. (An `Invalid` input that does not even parse, such as malformed JSON, is better
+    /// answered with 400 by the layer that parses it.)
+    ///
+    /// ```
+    /// assert_eq!(cpor::ErrorKind::Conflict.http_status(), 409);
+    /// ```
+    #[must_use]
+    pub const fn http_status(self) -> u16 {
+        match self {
+            Self::NotFound => 404,
+            Self::Forbidden => 403,
+            Self::Invalid => 422,
+            Self::Conflict => 409,
+            Self::Unavailable => 503,
+            Self::Timeout => 504,
+            Self::Internal => 500,
         }
     }
 }

@@ -70,6 +70,20 @@ enum Flaw {
     LastWriterWins,
     /// A commit is applied one write at a time, each in its own step.
     NotAtomic,
+    /// A commit writes its claims and drops their events.
+    DropsEvents,
+    /// Leases are not respected: an event is handed out again while another worker holds it.
+    IgnoresEventLeases,
+    /// The sweep's leases are not respected: a due claim is handed to every sweep.
+    IgnoresSweepLeases,
+}
+
+/// A moment later than every moment this function returned before: a lease taken at it
+/// has run out by the next call.
+fn ever_later(now: DateTime<Utc>) -> DateTime<Utc> {
+    static CALLS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    now + chrono::Duration::days(n)
 }
 
 impl Store for Broken {
@@ -107,7 +121,13 @@ impl Store for Broken {
                 }
                 Ok(versions)
             }
-            Flaw::ScopeBlind => self.inner.commit(writes),
+            Flaw::DropsEvents => self.inner.commit(
+                writes
+                    .into_iter()
+                    .map(|w| w.with_events(Vec::<cpor::event::Event>::new()))
+                    .collect(),
+            ),
+            _ => self.inner.commit(writes),
         }
     }
 
@@ -155,7 +175,17 @@ impl Store for Broken {
         lease: std::time::Duration,
         limit: usize,
     ) -> Result<Vec<ClaimId>, StoreError> {
-        self.inner.take_due(now, lease, limit)
+        match self.flaw {
+            // The due claims, as if none were taken.
+            Flaw::IgnoresSweepLeases => Ok(self
+                .inner
+                .due(
+                    now,
+                    PageRequest::first(u32::try_from(limit.clamp(1, 1_000)).unwrap()),
+                )?
+                .items),
+            _ => self.inner.take_due(now, lease, limit),
+        }
     }
 
     fn lease_events(
@@ -164,7 +194,10 @@ impl Store for Broken {
         lease: std::time::Duration,
         limit: usize,
     ) -> Result<Vec<cpor::store::Leased>, StoreError> {
-        self.inner.lease_events(now, lease, limit)
+        match self.flaw {
+            Flaw::IgnoresEventLeases => self.inner.lease_events(ever_later(now), lease, limit),
+            _ => self.inner.lease_events(now, lease, limit),
+        }
     }
 
     fn acknowledge(&self, ids: &[cpor::event::EventId]) -> Result<usize, StoreError> {
@@ -223,6 +256,41 @@ fn the_suite_catches_a_commit_that_is_not_atomic() {
         "counted_limit_of_one",
         "conflicting_write_fails_the_whole_commit",
         "duplicate_write_is_refused",
+    ] {
+        assert!(failed.contains(&case), "{case} passed; failed: {failed:?}");
+    }
+}
+
+#[test]
+fn the_suite_catches_a_commit_that_drops_its_events() {
+    let failed = failing(&broken(Flaw::DropsEvents));
+    for case in [
+        "commit_writes_its_events",
+        "lease_runs_out_and_the_event_comes_back",
+        "lease_takes_the_oldest_first_in_batches",
+        "race_workers_share_the_outbox",
+    ] {
+        assert!(failed.contains(&case), "{case} passed; failed: {failed:?}");
+    }
+}
+
+#[test]
+fn the_suite_catches_an_outbox_that_ignores_its_leases() {
+    let failed = failing(&broken(Flaw::IgnoresEventLeases));
+    for case in [
+        "commit_writes_its_events",
+        "lease_runs_out_and_the_event_comes_back",
+    ] {
+        assert!(failed.contains(&case), "{case} passed; failed: {failed:?}");
+    }
+}
+
+#[test]
+fn the_suite_catches_a_sweep_that_ignores_its_leases() {
+    let failed = failing(&broken(Flaw::IgnoresSweepLeases));
+    for case in [
+        "take_due_shares_the_due_claims",
+        "race_sweeps_share_the_due_claims",
     ] {
         assert!(failed.contains(&case), "{case} passed; failed: {failed:?}");
     }

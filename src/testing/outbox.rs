@@ -378,20 +378,23 @@ pub(super) fn race_workers_share_the_outbox<F: StoreFactory>(factory: &F) -> Out
     }
     // Each worker leases small batches and acknowledges each: with leases that never run
     // out, no event may reach two workers.
+    let total = written.len();
     let results: Vec<Result<Vec<EventId>, StoreError>> = thread::scope(|scope| {
         let workers: Vec<_> = (0..RACE_WORKERS)
             .map(|_| {
                 scope.spawn(|| {
                     let mut mine = Vec::new();
-                    loop {
+                    // More than every event: an event was handed out twice, stop.
+                    while mine.len() <= total {
                         let batch = store.lease_events(now, LEASE, 7)?;
                         if batch.is_empty() {
-                            return Ok(mine);
+                            break;
                         }
                         let ids = leased_ids(&batch);
                         store.acknowledge(&ids)?;
                         mine.extend(ids);
                     }
+                    Ok(mine)
                 })
             })
             .collect();
@@ -443,18 +446,21 @@ pub(super) fn race_sweeps_share_the_due_claims<F: StoreFactory>(factory: &F) -> 
         store.commit(vec![Write::create(claim)]).context("create")?;
     }
     let now = later(latest.context("a deadline")?, TimeDelta::seconds(1))?;
+    let total = due.len();
     let results: Vec<Result<Vec<ClaimId>, StoreError>> = thread::scope(|scope| {
         let sweeps: Vec<_> = (0..RACE_WORKERS)
             .map(|_| {
                 scope.spawn(|| {
                     let mut mine = Vec::new();
-                    loop {
+                    // More than every due claim: a claim was handed out twice, stop.
+                    while mine.len() <= total {
                         let batch = store.take_due(now, LEASE, 3)?;
                         if batch.is_empty() {
-                            return Ok(mine);
+                            break;
                         }
                         mine.extend(batch);
                     }
+                    Ok(mine)
                 })
             })
             .collect();

@@ -212,6 +212,9 @@ pub(super) fn value_samples(out: &mut Vec<Sample>) {
     }
     assert!(UserId::parse("a b").is_err());
     out.push(sample!(RequestId::parse("a b").unwrap_err()));
+    out.push(sample!(
+        "x/v1/0".parse::<crate::event::EventId>().unwrap_err()
+    ));
     let e = CalendarError::NoBusinessDays;
     match e {
         CalendarError::NoBusinessDays => {}
