@@ -5,6 +5,7 @@ mod blocking;
 mod commit;
 mod config;
 mod error;
+mod import;
 mod pool;
 mod queries;
 mod rows;
