@@ -1,19 +1,28 @@
-//! A bulk import, set-based: one statement reads what the store holds for the whole batch,
-//! the claims are checked against it in batch order (in Rust, since what "the claims before it"
-//! hold depends on which of them were accepted), and the accepted ones are written with `COPY`
-//! and one statement for their counted places. A batch of 10 claims and one of 10,000 take the
-//! same round trips.
+//! A bulk import, set-based: the accepted claims and their keys are written with `COPY`, and
+//! their counted places with one statement, so that a batch of 10 claims and one of 10,000
+//! take the same round trips. Which claims are accepted is decided one of two ways:
 //!
-//! Another writer may commit between the read and the writes. What it can change is caught by
-//! the database, and the whole batch then runs again (as a commit does, see `tx`): a claim ID
-//! or a key it inserted is a `unique_violation` of the `COPY`; a count it changed shows in the
-//! counts the counter statement returns, which must be those the batch was checked against.
+//! - **at once**, when no two claims of the batch share an ID or a key (the usual batch of new
+//!   claims): every claim is written, and the database's own constraints check them. A claim
+//!   ID or a key already stored is a `unique_violation` of the `COPY`, and a count over a
+//!   limit shows in the counts the counter statement returns: either aborts the transaction,
+//!   and the batch runs again the other way;
+//! - **claim by claim**: one statement reads what the store holds for the whole batch (the
+//!   stored claims of its IDs, the holders of its keys, the counts of its counted keys), the
+//!   claims are checked against it in batch order (in Rust, since what "the claims before it"
+//!   hold depends on which of them were accepted), and only the accepted ones are written.
+//!   Another writer may commit between the read and the writes: a claim ID or a key it
+//!   inserted is a `unique_violation`, and a count it changed shows in the counts returned,
+//!   which must be those the batch was checked against; either way the batch runs again (as a
+//!   commit does, see `tx`).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{Json, ToSql, Type};
 use uuid::Uuid;
 
@@ -30,38 +39,48 @@ use crate::store::{Claim, ImportReport, StoreError, Version, Write};
 /// The outcome of each claim sent to the database, in batch order.
 type Outcomes = Vec<Result<Version, StoreError>>;
 
-/// The claims of one import that passed the catalogs, and what the batch asks the store
-/// about: its claim IDs, keys and counted keys, each once.
+/// The claims of one import that passed the catalogs, and the keys they hold.
 struct ImportWork<'p, 'w> {
     prepared: &'p [Prepared<'w>],
-    ids: Vec<Uuid>,
-    keys: Vec<&'p str>,
-    counted: Vec<&'p str>,
+    /// Every key a claim of the batch holds, with the claim's index, sorted by key (the order
+    /// commits insert keys in, so that concurrent writers lock them in one order).
+    pairs: Vec<(&'p str, usize)>,
+    /// Whether the batch is checked claim by claim (else at once).
+    careful: AtomicBool,
 }
 
 impl<'p, 'w> ImportWork<'p, 'w> {
     fn new(prepared: &'p [Prepared<'w>]) -> Self {
+        let mut pairs: Vec<(&str, usize)> = prepared
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.held.sorted.iter().map(move |key| (key.as_str(), i)))
+            .collect();
+        pairs.sort_unstable();
+        // A key listed twice by one claim is held once.
+        pairs.dedup();
+        let shared_key = pairs
+            .windows(2)
+            .any(|w| matches!(w, [(a, _), (b, _)] if a == b));
         let mut ids: Vec<Uuid> = prepared.iter().map(|p| p.row.id).collect();
         ids.sort_unstable();
-        ids.dedup();
-        let mut keys: Vec<&str> = prepared
-            .iter()
-            .flat_map(|p| p.held.sorted.iter().map(String::as_str))
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
-        let mut counted: Vec<&str> = prepared
-            .iter()
-            .filter_map(|p| p.held.counted_text())
-            .collect();
-        counted.sort_unstable();
-        counted.dedup();
+        let shared_id = ids.windows(2).any(|w| matches!(w, [a, b] if a == b));
         Self {
             prepared,
-            ids,
-            keys,
-            counted,
+            pairs,
+            careful: AtomicBool::new(shared_key || shared_id),
         }
+    }
+
+    /// Goes on claim by claim.
+    fn be_careful(&self) -> Abort {
+        if !self.careful.swap(true, Ordering::Relaxed) {
+            tracing::debug!(
+                store = "postgres",
+                "the batch meets stored claims, keys or counts: checking it claim by claim"
+            );
+        }
+        Abort::Retry
     }
 }
 
@@ -72,15 +91,27 @@ impl TxWork for ImportWork<'_, '_> {
         let Connection {
             client, statements, ..
         } = connection;
+        let careful = self.careful.load(Ordering::Relaxed);
         let tx = client.transaction().await.map_err(Abort::Unsent)?;
         let mut session = Session {
             client: &tx,
             statements,
         };
-        let found = read(&mut session, self).await?;
-        let plan = resolve(self.prepared, &found).map_err(Abort::Failed)?;
-        write(&mut session, &plan).await?;
-        // On any error above, `tx` is dropped, which rolls the whole batch back.
+        let plan = if careful {
+            let found = read(&mut session, self).await?;
+            resolve(self, &found).map_err(Abort::Failed)?
+        } else {
+            at_once(self).map_err(Abort::Failed)?
+        };
+        // On any error, `tx` is dropped, which rolls the whole batch back.
+        match write(&mut session, &plan).await {
+            Ok(true) => {}
+            Ok(false) => return Err(self.be_careful()),
+            Err(Abort::Db(e)) if !careful && e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                return Err(self.be_careful());
+            }
+            Err(other) => return Err(other),
+        }
         tx.commit().await?;
         Ok(plan.outcomes)
     }
@@ -97,10 +128,21 @@ struct Found {
     counts: HashMap<String, i64>,
 }
 
+/// Reads what the store holds for the batch: its IDs, keys and counted keys, each once.
 async fn read(session: &mut Tx<'_, '_>, work: &ImportWork<'_, '_>) -> Attempt<Found> {
-    let rows = session
-        .query(IMPORT_READ, &[&work.ids, &work.keys, &work.counted])
-        .await?;
+    let mut ids: Vec<Uuid> = work.prepared.iter().map(|p| p.row.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut keys: Vec<&str> = work.pairs.iter().map(|(key, _)| *key).collect();
+    keys.dedup();
+    let mut counted: Vec<&str> = work
+        .prepared
+        .iter()
+        .filter_map(|p| p.held.counted_text())
+        .collect();
+    counted.sort_unstable();
+    counted.dedup();
+    let rows = session.query(IMPORT_READ, &[&ids, &keys, &counted]).await?;
     let mut found = Found::default();
     for row in rows {
         let kind: i16 = row.try_get(0)?;
@@ -135,19 +177,85 @@ struct Plan<'p, 'w> {
     /// The counted places they take: the claims, and the counted key of each.
     place_claims: Vec<Uuid>,
     place_keys: Vec<&'p str>,
-    /// Each counted key they count towards, sorted, with how many of them do and the count
-    /// the key must then have.
+    /// Each counted key they count towards, sorted, with how many of them do and the bound on
+    /// the count the key then has.
     counter_keys: Vec<&'p str>,
     counter_added: Vec<i32>,
-    counter_expected: Vec<i64>,
+    counter_bound: Vec<i64>,
+    /// Whether the count must be its bound (claim by claim: the count the batch was checked
+    /// against), else at most its bound (at once: the least limit of the claims counted).
+    exact: bool,
+}
+
+impl<'p, 'w> Plan<'p, 'w> {
+    fn new(capacity: usize, exact: bool) -> Self {
+        Self {
+            outcomes: Vec::with_capacity(capacity),
+            claims: Vec::with_capacity(capacity),
+            keys: Vec::new(),
+            place_claims: Vec::new(),
+            place_keys: Vec::new(),
+            counter_keys: Vec::new(),
+            counter_added: Vec::new(),
+            counter_bound: Vec::new(),
+            exact,
+        }
+    }
+
+    /// Fills the counters from the counted places, given the bound each place sets: the counts
+    /// of the same key fold into one bound with `fold`.
+    fn count(
+        &mut self,
+        mut places: Vec<(&'p str, i64)>,
+        fold: fn(i64, i64) -> i64,
+    ) -> Result<(), StoreError> {
+        places.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (key, bound) in places {
+            if let (Some(last), Some(added), Some(folded)) = (
+                self.counter_keys.last(),
+                self.counter_added.last_mut(),
+                self.counter_bound.last_mut(),
+            ) && *last == key
+            {
+                *added = added
+                    .checked_add(1)
+                    .ok_or_else(|| StoreError::backend(TooManyPlaces))?;
+                *folded = fold(*folded, bound);
+                continue;
+            }
+            self.counter_keys.push(key);
+            self.counter_added.push(1);
+            self.counter_bound.push(bound);
+        }
+        Ok(())
+    }
+}
+
+/// The plan of a batch checked at once: every claim, its keys and its counted place.
+fn at_once<'p, 'w>(work: &ImportWork<'p, 'w>) -> Result<Plan<'p, 'w>, StoreError> {
+    let mut plan = Plan::new(work.prepared.len(), false);
+    let mut places = Vec::new();
+    for p in work.prepared {
+        plan.outcomes.push(Ok(Version::FIRST));
+        plan.claims.push(p);
+        if let Some((_, text, limit)) = &p.held.counted {
+            plan.place_claims.push(p.row.id);
+            plan.place_keys.push(text.as_str());
+            places.push((text.as_str(), i64::from(*limit)));
+        }
+    }
+    plan.keys = work
+        .pairs
+        .iter()
+        .filter_map(|(key, i)| work.prepared.get(*i).map(|p| (*key, p.row.id)))
+        .collect();
+    plan.count(places, i64::min)?;
+    Ok(plan)
 }
 
 /// Checks each claim, in batch order, as a one-write commit of a create would be checked
 /// against the store as `found` shows it and the claims accepted before it.
-fn resolve<'p, 'w>(
-    prepared: &'p [Prepared<'w>],
-    found: &Found,
-) -> Result<Plan<'p, 'w>, StoreError> {
+fn resolve<'p, 'w>(work: &ImportWork<'p, 'w>, found: &Found) -> Result<Plan<'p, 'w>, StoreError> {
     let mut holders: HashMap<&str, Uuid> = found
         .holders
         .iter()
@@ -161,17 +269,9 @@ fn resolve<'p, 'w>(
     // The claims accepted so far, by ID: a later claim of one of their IDs is a retry of it
     // (at the first version) or a clash.
     let mut accepted: HashMap<Uuid, &Claim> = HashMap::new();
-    let mut plan = Plan {
-        outcomes: Vec::with_capacity(prepared.len()),
-        claims: Vec::with_capacity(prepared.len()),
-        keys: Vec::new(),
-        place_claims: Vec::new(),
-        place_keys: Vec::new(),
-        counter_keys: Vec::new(),
-        counter_added: Vec::new(),
-        counter_expected: Vec::new(),
-    };
-    for p in prepared {
+    let mut plan = Plan::new(work.prepared.len(), true);
+    let mut places = Vec::new();
+    for p in work.prepared {
         let claim = &p.write.claim;
         let id = p.row.id;
         let earlier = accepted
@@ -219,13 +319,15 @@ fn resolve<'p, 'w>(
             counts.insert(text, n);
             plan.place_claims.push(id);
             plan.place_keys.push(text);
+            places.push((text, n));
         }
         accepted.insert(id, claim);
         plan.claims.push(p);
         plan.outcomes.push(Ok(Version::FIRST));
     }
     plan.keys.sort_unstable();
-    counters(&mut plan, &counts)?;
+    // Each place's count is one more than the last: the key's count is the greatest.
+    plan.count(places, i64::max)?;
     Ok(plan)
 }
 
@@ -247,31 +349,13 @@ fn held_key(
     Ok(None)
 }
 
-/// Fills the plan's counters from its counted places and the counts they reach.
-fn counters(plan: &mut Plan<'_, '_>, counts: &HashMap<&str, i64>) -> Result<(), StoreError> {
-    let mut keys = plan.place_keys.clone();
-    keys.sort_unstable();
-    for key in keys {
-        if plan.counter_keys.last() == Some(&key) {
-            if let Some(added) = plan.counter_added.last_mut() {
-                *added = added.saturating_add(1);
-            }
-            continue;
-        }
-        let Some(expected) = counts.get(key) else {
-            return Err(StoreError::backend(CountLost));
-        };
-        plan.counter_keys.push(key);
-        plan.counter_added.push(1);
-        plan.counter_expected.push(*expected);
-    }
-    Ok(())
-}
-
-/// A counted key the plan places a claim in has no count: a bug of this module.
+/// More claims of one batch count towards one counted key than a counter statement takes.
 #[derive(Debug, thiserror::Error)]
-#[error("an import placed a claim under a counted key it has no count for")]
-struct CountLost;
+#[error(
+    "an import batch counts more than {} claims towards one counted key",
+    i32::MAX
+)]
+struct TooManyPlaces;
 
 /// The column types of [`IMPORT_CLAIMS`].
 const CLAIM_TYPES: [Type; 8] = [
@@ -288,9 +372,11 @@ const CLAIM_TYPES: [Type; 8] = [
 /// The column types of [`IMPORT_KEYS`].
 const KEY_TYPES: [Type; 2] = [Type::TEXT, Type::UUID];
 
-async fn write(session: &mut Tx<'_, '_>, plan: &Plan<'_, '_>) -> Attempt<()> {
+/// Writes what `plan` accepted: `false` if a count the counters came back with is not within
+/// its bound, and the batch must be checked again.
+async fn write(session: &mut Tx<'_, '_>, plan: &Plan<'_, '_>) -> Attempt<bool> {
     if plan.claims.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let claims = plan.claims.iter().map(|p| {
         let r = &p.row;
@@ -314,7 +400,7 @@ async fn write(session: &mut Tx<'_, '_>, plan: &Plan<'_, '_>) -> Attempt<()> {
         copy_in(session, IMPORT_KEYS, &KEY_TYPES, keys).await?;
     }
     if plan.counter_keys.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let rows = session
         .query(
@@ -329,18 +415,18 @@ async fn write(session: &mut Tx<'_, '_>, plan: &Plan<'_, '_>) -> Attempt<()> {
         .await?;
     for row in rows {
         let key: &str = row.try_get(0)?;
-        let n: i32 = row.try_get(1)?;
-        let expected = plan
+        let n = i64::from(row.try_get::<_, i32>(1)?);
+        let bound = plan
             .counter_keys
-            .iter()
-            .position(|k| *k == key)
-            .and_then(|i| plan.counter_expected.get(i));
-        if expected != Some(&i64::from(n)) {
-            // A concurrent commit changed the count since the batch was read: check again.
-            return Err(Abort::Retry);
+            .binary_search(&key)
+            .ok()
+            .and_then(|i| plan.counter_bound.get(i));
+        let within = bound.is_some_and(|b| if plan.exact { n == *b } else { n <= *b });
+        if !within {
+            return Ok(false);
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Writes `rows` with the `COPY ... FROM STDIN (FORMAT binary)` of `sql`, whose columns are of
