@@ -246,6 +246,11 @@ fn outcomes_are(report: &ImportReport, batch: &[Claim], expected: &[Expected]) -
     Ok(())
 }
 
+/// Claim `i` of a batch.
+fn nth(batch: &[Claim], i: usize) -> Outcome<&Claim> {
+    batch.get(i).context(format_args!("claim {i} of the batch"))
+}
+
 /// Fails if any of `claims` is stored.
 fn none_stored<S: Store + ?Sized>(store: &S, claims: &[&Claim]) -> Outcome {
     for claim in claims {
@@ -329,8 +334,8 @@ pub(super) fn import_checks_keys_in_batch_order<F: StoreFactory>(factory: &F) ->
             Some(claim_id(5)?),
         )?;
         holds(&store, &open_association(a, t2, "teams")?, None)?;
-        none_stored(&store, &[&batch[0], &batch[4], &batch[5]])?;
-        for claim in &batch[1..4] {
+        none_stored(&store, &[nth(&batch, 0)?, nth(&batch, 4)?, nth(&batch, 5)?])?;
+        for claim in batch.iter().skip(1).take(3) {
             stored_as(&store, claim, Version::FIRST)?;
         }
     }
@@ -378,7 +383,7 @@ pub(super) fn import_fills_a_cap_exactly<F: StoreFactory>(factory: &F) -> Outcom
             &1,
         )?;
         holds(&store, &open_activity(c, CAP_TWO, &customer)?, None)?;
-        none_stored(&store, &[&batch[0], &batch[2]])?;
+        none_stored(&store, &[nth(&batch, 0)?, nth(&batch, 2)?])?;
     }
 
     // A batch whose claims share no key, but two of whom a place is left for one.
@@ -399,7 +404,7 @@ pub(super) fn import_fills_a_cap_exactly<F: StoreFactory>(factory: &F) -> Outcom
         &store.count(&counted(CAP_TWO, &third)?).context("count")?,
         &2,
     )?;
-    none_stored(&store, &[&batch[1]])
+    none_stored(&store, &[nth(&batch, 1)?])
 }
 
 pub(super) fn import_of_one_id_twice<F: StoreFactory>(factory: &F) -> Outcome {
@@ -440,8 +445,8 @@ pub(super) fn import_of_one_id_twice<F: StoreFactory>(factory: &F) -> Outcome {
             Imported,
         ],
     )?;
-    stored_as(&store, &batch[0], Version::FIRST)?;
-    stored_as(&store, &batch[4], Version::FIRST)?;
+    stored_as(&store, nth(&batch, 0)?, Version::FIRST)?;
+    stored_as(&store, nth(&batch, 4)?, Version::FIRST)?;
     holds(
         &store,
         &open_association(a, t1, "teams")?,

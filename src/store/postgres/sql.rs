@@ -111,13 +111,14 @@ pub(super) const IMPORT_READ: &str = "SELECT 0::int2, id, version, body, NULL::t
     SELECT 2::int2, NULL, NULL, NULL, key, n FROM counted_keys WHERE key = ANY($3::text[])";
 
 /// The claims an import accepted, in batch order (so that `seq` numbers them in that order).
+/// An ID already stored is a `unique_violation`, and the import runs again.
 pub(super) const IMPORT_CLAIMS: &str = "COPY claims
     (id, partner, engagement, customer, version, next_deadline, next_deadline_ns, body)
     FROM STDIN (FORMAT binary)";
 
 /// The keys the claims an import accepted hold, sorted by key, so that concurrent writers lock
-/// keys in one order. A key another transaction inserted since the batch was read is a
-/// `unique_violation`, and the import runs again.
+/// keys in one order. A key already held (by a claim the import did not read, or one committed
+/// since it read) is a `unique_violation`, and the import runs again.
 pub(super) const IMPORT_KEYS: &str = "COPY unique_keys (key, claim) FROM STDIN (FORMAT binary)";
 
 /// The counted places an import's claims take (`$1` claims, `$2` their keys), and what each
