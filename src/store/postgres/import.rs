@@ -18,12 +18,15 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::pin::pin;
+use std::future::poll_fn;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_sink::Sink;
+use tokio_postgres::CopyInSink;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::{Json, ToSql, Type};
+use tokio_postgres::types::{IsNull, Json, ToSql, Type};
 use uuid::Uuid;
 
 use super::super::columns::version_from;
@@ -429,22 +432,61 @@ async fn write(session: &mut Tx<'_, '_>, plan: &Plan<'_, '_>) -> Attempt<bool> {
     Ok(true)
 }
 
+/// How much `COPY` data is sent at a time.
+const CHUNK: usize = 256 * 1024;
+
+/// The start of binary `COPY` data: the signature, no flags, no header extension.
+const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// A value of an import that its column's type does not take.
+#[derive(Debug, thiserror::Error)]
+#[error("a value of an import does not encode: {0}")]
+struct Encode(Box<dyn std::error::Error + Send + Sync>);
+
 /// Writes `rows` with the `COPY ... FROM STDIN (FORMAT binary)` of `sql`, whose columns are of
-/// `types`.
+/// `types`, in chunks of [`CHUNK`] bytes.
 async fn copy_in<'r, const N: usize>(
     session: &mut Tx<'_, '_>,
     sql: &'static str,
     types: &[Type; N],
     rows: impl Iterator<Item = [&'r (dyn ToSql + Sync); N]> + Send,
 ) -> Attempt<()> {
+    let encode = |e| Abort::Failed(StoreError::backend(Encode(e)));
+    let fields = i16::try_from(N).map_err(|e| encode(e.into()))?;
     let statement = session.statement(sql).await?;
-    let sink = session.client.copy_in(&statement).await?;
-    // Dropped before `finish` (on an error), the writer aborts the `COPY`.
-    let mut writer = pin!(BinaryCopyInWriter::new(sink, types));
+    let sink = session.client.copy_in::<_, Bytes>(&statement).await?;
+    // Dropped before `finish` (on an error), the sink aborts the `COPY`.
+    let mut sink = pin!(sink);
+    let mut buf = BytesMut::with_capacity(CHUNK.saturating_mul(2));
+    buf.put_slice(COPY_HEADER);
     for row in rows {
-        writer.as_mut().write(&row).await?;
+        buf.put_i16(fields);
+        for (value, ty) in row.iter().zip(types) {
+            let at = buf.len();
+            buf.put_i32(0);
+            let len = match value.to_sql_checked(ty, &mut buf).map_err(encode)? {
+                IsNull::Yes => -1,
+                IsNull::No => i32::try_from(buf.len().saturating_sub(at).saturating_sub(4))
+                    .map_err(|e| encode(e.into()))?,
+            };
+            if let Some(slot) = buf.get_mut(at..at.saturating_add(4)) {
+                slot.copy_from_slice(&len.to_be_bytes());
+            }
+        }
+        if buf.len() >= CHUNK {
+            send(sink.as_mut(), buf.split().freeze()).await?;
+        }
     }
-    writer.finish().await?;
+    buf.put_i16(-1);
+    send(sink.as_mut(), buf.split().freeze()).await?;
+    sink.finish().await?;
+    Ok(())
+}
+
+/// Sends one chunk of `COPY` data.
+async fn send(mut sink: Pin<&mut CopyInSink<Bytes>>, chunk: Bytes) -> Attempt<()> {
+    poll_fn(|cx| sink.as_mut().poll_ready(cx)).await?;
+    sink.as_mut().start_send(chunk)?;
     Ok(())
 }
 
