@@ -14,9 +14,9 @@
 //!   `COPY` of those claim rows and of the key rows the store writes for them (into a table
 //!   like `unique_keys`), in one transaction, with no check.
 //!
-//! All run after a prefill of 100,000 claims in each table. The schema `cpor_bench` is
-//! dropped and made anew at the start. Without `CPOR_PG_URL` it prints a note and measures
-//! nothing. `CPOR_BENCH_QUICK=1` runs small sizes in a few seconds (for CI).
+//! All run after a prefill of 100,000 claims in each table. The schema `cpor_bench` (or
+//! `CPOR_BENCH_SCHEMA`) is dropped and made anew at the start. Without `CPOR_PG_URL` it prints
+//! a note and measures nothing. `CPOR_BENCH_QUICK=1` runs small sizes in a few seconds (for CI).
 
 mod support;
 
@@ -29,7 +29,11 @@ use cpor::{Catalog, Catalogs, ClaimId};
 use criterion::{BatchSize, Criterion, Throughput};
 use tokio_postgres::types::Json;
 
-const SCHEMA: &str = "cpor_bench";
+/// The schema the bench makes anew: `cpor_bench`, or `CPOR_BENCH_SCHEMA` (a plain lower-case
+/// identifier), so that two runs on one server do not drop each other's tables.
+fn schema() -> String {
+    std::env::var("CPOR_BENCH_SCHEMA").unwrap_or_else(|_| "cpor_bench".to_owned())
+}
 
 struct Sizes {
     prefill: usize,
@@ -79,7 +83,7 @@ fn connect(url: &str) -> Raw {
     runtime.spawn(connection);
     let mut client = Raw { runtime, client };
     client
-        .batch_execute(&format!("SET search_path TO {SCHEMA}"))
+        .batch_execute(&format!("SET search_path TO {}", schema()))
         .unwrap();
     client
 }
@@ -194,9 +198,9 @@ fn bench(c: &mut Criterion, url: &str, sizes: &Sizes) {
 
     let mut client = connect(url);
     client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", schema()))
         .unwrap();
-    let store = PgStore::connect_in_schema(url, SCHEMA).unwrap();
+    let store = PgStore::connect_in_schema(url, &schema()).unwrap();
     client
         .batch_execute(
             "CREATE TABLE raw_claims (LIKE claims INCLUDING ALL);
