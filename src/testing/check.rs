@@ -22,6 +22,11 @@ impl Problem {
         Self(message.into())
     }
 
+    /// The problem, said to be of `what`.
+    pub(crate) fn within(self, what: impl Display) -> Self {
+        Self(format!("{what}: {}", self.0))
+    }
+
     pub(crate) fn into_failure(self, case: &'static str) -> Failure {
         Failure::new(case, self.0)
     }

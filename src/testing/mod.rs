@@ -50,7 +50,7 @@
 //! | a refused commit changes nothing | [`failed_commit_on_third_key_changes_nothing`], [`conflicting_write_fails_the_whole_commit`], [`duplicate_write_is_refused`] |
 //! | queries | [`by_partner_lists_own_claims`], [`by_partner_engagement_filters`], [`by_customer_is_scoped`], [`by_customer_follows_an_edit`], [`due_lists_deadlines_earliest_first`] |
 //! | paging | [`lists_page_in_the_order_stored`], [`customer_and_due_lists_page`], [`a_cursor_survives_writes`] |
-//! | bulk import | [`import_reports_each_claim`], [`import_retry_is_idempotent`] |
+//! | bulk import | [`import_reports_each_claim`], [`import_retry_is_idempotent`], [`import_checks_keys_in_batch_order`], [`import_fills_a_cap_exactly`], [`import_of_one_id_twice`] |
 //! | the catalog's rules, never a claim's own | [`import_refuses_what_the_catalog_forbids`], [`commit_refuses_what_the_catalog_forbids`] |
 //! | atomicity under concurrency | [`race_one_holder_per_key`], [`race_no_lost_update`] |
 //! | the outbox | [`commit_writes_its_events`], [`refused_commit_writes_no_event`], [`create_retry_writes_no_event_again`], [`lease_runs_out_and_the_event_comes_back`], [`acknowledge_removes_for_good`], [`lease_takes_the_oldest_first_in_batches`], [`race_workers_share_the_outbox`] |
@@ -282,6 +282,19 @@ suite! {
     /// Importing the same batch again accepts every claim at its existing version and changes
     /// nothing; an empty batch is fine.
     import::import_retry_is_idempotent;
+    /// Keys are checked in batch order, against the store and the claims imported before: a
+    /// key taken by an earlier claim of the batch is `KeyHeld` naming it, and a refused claim
+    /// holds none of its keys for later ones. Importing the batch again gives the same
+    /// outcomes and changes nothing.
+    import::import_checks_keys_in_batch_order;
+    /// A per-customer cap counts the stored active claims and those imported before in the
+    /// batch: a batch fills it exactly and the next claim is `LimitReached`; a claim refused
+    /// on its key takes no place; another customer has its own count. Importing the batch
+    /// again gives the same outcomes and changes no count.
+    import::import_fills_a_cap_exactly;
+    /// One ID twice in a batch: the same content again is a retry of the claim just imported,
+    /// other content is `IdConflict`; the ID of a refused claim is still free.
+    import::import_of_one_id_twice;
     /// A claim that breaks its catalog's rules (an unknown workload, an MCI engagement on a
     /// CPOR claim, a role of another solution area, a program year with no catalog, a window
     /// or deadline the catalog does not compute) is refused by `import` as

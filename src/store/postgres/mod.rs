@@ -5,6 +5,7 @@ mod blocking;
 mod commit;
 mod config;
 mod error;
+mod import;
 mod outbox;
 mod pool;
 mod queries;
@@ -125,9 +126,35 @@ use runtime::StoreRuntime;
 /// for a serialization failure (SQLSTATE 40001) or a deadlock (40P01) is retried, after a
 /// short asynchronous back-off, up to 8 times in all, then fails with [`StoreError::Backend`].
 ///
-/// [`import`](Store::import) runs the whole batch in one transaction, each claim in a
-/// savepoint of its own: a refused claim is rolled back to its savepoint and reported, the
-/// others are committed together.
+/// [`import`](Store::import) runs the whole batch in **one** transaction, set-based: the
+/// accepted claims are sent with one `COPY claims ... FROM STDIN (FORMAT binary)`, their keys
+/// with one `COPY unique_keys` (sorted by key, as a commit inserts them), and their counted
+/// places with one `INSERT ... SELECT FROM unnest(...)` that adds to each counter and returns
+/// the new counts, locking the counters as a commit does. The round trips are the same for a
+/// batch of 10 claims and one of 10,000. Which claims are accepted is decided one of two ways:
+///
+/// - **at once**, when no two claims of the batch share an ID or a key (a batch of new claims,
+///   usually): every claim is written, and the constraints check them. A claim ID or a key
+///   already stored is a `unique_violation` of the `COPY`, and a count over the least limit of
+///   the claims counted shows in the counts returned; either rolls the transaction back, and
+///   the batch runs again claim by claim. Nothing is read first;
+/// - **claim by claim**, otherwise: one statement reads what the store holds for the batch
+///   (the stored claims of its IDs, the holders of its keys, the counts of its counted keys),
+///   each claim is checked against it and the claims accepted before it, in batch order, as a
+///   one-write commit of a create would be (an ID already there with the same content is an
+///   idempotent retry, reported at the stored version; with other content
+///   [`StoreError::IdConflict`]; then [`StoreError::KeyHeld`] naming the holder, then
+///   [`StoreError::LimitReached`]), and only the accepted claims are written. A refused claim
+///   holds no key and no place for the claims after it. A writer that commits between the
+///   read and the writes is caught as above (a key or ID it inserted is a `unique_violation`,
+///   a count it changed is not the count the batch was checked against), and the batch runs
+///   again, as a commit does.
+///
+/// A refused claim is reported in its place and not written; the others are committed
+/// together, and a back-end failure writes nothing. A batch tried at once that meets the
+/// store (a retried batch, say) is sent up to twice, and its `unique_violation` is an error
+/// line in the server's log. Every statement of an import runs under the store's
+/// `statement_timeout`: batches of 1,000 to 10,000 claims suit it.
 ///
 /// # Outbox and sweeps
 ///

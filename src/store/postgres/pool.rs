@@ -191,7 +191,10 @@ pub(super) struct Session<'a, C> {
 
 impl<C: GenericClient + Sync> Session<'_, C> {
     /// The statement of `sql`, prepared once per connection.
-    async fn statement(&mut self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+    pub(super) async fn statement(
+        &mut self,
+        sql: &'static str,
+    ) -> Result<Statement, tokio_postgres::Error> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }

@@ -176,3 +176,35 @@ pub(super) const ACQUIRE_PLACE: &str = "WITH place AS (
 
 /// The holders of some keys.
 pub(super) const HOLDERS: &str = "SELECT key, claim FROM unique_keys WHERE key = ANY($1::text[])";
+
+/// What the store holds for an import batch, read in one statement (one snapshot), one row
+/// per item, told apart by `kind`: `0`, a claim of the batch's IDs already stored
+/// (`id`, `version`, `body`); `1`, the holder (`id`) of one of the batch's keys (`key`); `2`,
+/// the count (`n`) of one of the batch's counted keys (`key`).
+pub(super) const IMPORT_READ: &str = "SELECT 0::int2, id, version, body, NULL::text, NULL::int4
+        FROM claims WHERE id = ANY($1::uuid[])
+    UNION ALL
+    SELECT 1::int2, claim, NULL, NULL, key, NULL FROM unique_keys WHERE key = ANY($2::text[])
+    UNION ALL
+    SELECT 2::int2, NULL, NULL, NULL, key, n FROM counted_keys WHERE key = ANY($3::text[])";
+
+/// The claims an import accepted, in batch order (so that `seq` numbers them in that order).
+/// An ID already stored is a `unique_violation`, and the import runs again.
+pub(super) const IMPORT_CLAIMS: &str = "COPY claims
+    (id, partner, engagement, customer, version, next_deadline, next_deadline_ns, body)
+    FROM STDIN (FORMAT binary)";
+
+/// The keys the claims an import accepted hold, sorted by key, so that concurrent writers lock
+/// keys in one order. A key already held (by a claim the import did not read, or one committed
+/// since it read) is a `unique_violation`, and the import runs again.
+pub(super) const IMPORT_KEYS: &str = "COPY unique_keys (key, claim) FROM STDIN (FORMAT binary)";
+
+/// The counted places an import's claims take (`$1` claims, `$2` their keys), and what each
+/// counted key's count grows by (`$3` keys, sorted, `$4` how many): the new counts come back,
+/// each row locked until the transaction ends, as a commit's counter is.
+pub(super) const IMPORT_COUNTED: &str = "WITH place AS (
+        INSERT INTO counted (claim, key) SELECT * FROM unnest($1::uuid[], $2::text[])
+    )
+    INSERT INTO counted_keys (key, n) SELECT * FROM unnest($3::text[], $4::int4[])
+    ON CONFLICT (key) DO UPDATE SET n = counted_keys.n + excluded.n
+    RETURNING key, n";

@@ -1,5 +1,5 @@
-//! Commits and imports: their transactions, run again when PostgreSQL aborts them for a
-//! concurrent one, and the one-statement commit of a single create.
+//! Commits: their transactions, run again when PostgreSQL aborts them for a concurrent one
+//! (imports run the same way, see `import`), and the one-statement commit of a single create.
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,8 +12,7 @@ use super::error::{PgError, is_transient, is_unavailable, store_error};
 use super::pool::{Connection, Pooled, Session};
 use super::rows::{Prepared, prepare};
 use super::sql::{FAST_CREATE, FAST_CREATE_EVENTS, REFUSED};
-use crate::id::ClaimId;
-use crate::store::{Claim, Expect, ImportReport, StoreError, Version, Write};
+use crate::store::{Expect, StoreError, Version, Write};
 
 /// How many times a commit runs when PostgreSQL aborts it for a serialization failure or a
 /// deadlock.
@@ -55,46 +54,6 @@ impl TxWork for CommitWork<'_> {
         // On any error above, `tx` is dropped, which rolls the transaction back.
         tx.commit().await?;
         Ok(versions)
-    }
-}
-
-/// The claims of one import: one transaction, a savepoint per claim.
-struct ImportWork<'w>(Vec<Prepared<'w>>);
-
-impl TxWork for ImportWork<'_> {
-    type Output = ImportReport;
-
-    async fn attempt(&self, connection: &mut Connection) -> Attempt<ImportReport> {
-        let Connection {
-            client, statements, ..
-        } = connection;
-        let tx = client.transaction().await.map_err(Abort::Unsent)?;
-        let mut report = ImportReport::with_capacity(self.0.len());
-        tx.batch_execute("SAVEPOINT cpor_import").await?;
-        for p in &self.0 {
-            let id = p.write.claim.id();
-            let mut session = Session {
-                client: &tx,
-                statements: &mut *statements,
-            };
-            match commit_in(&mut session, std::slice::from_ref(p)).await {
-                Ok(versions) => {
-                    let version = versions.first().copied().unwrap_or(Version::FIRST);
-                    report.outcomes.push((id, Ok(version)));
-                    // Keep the claim's writes, and mark the start of the next claim's.
-                    tx.batch_execute("RELEASE SAVEPOINT cpor_import; SAVEPOINT cpor_import")
-                        .await?;
-                }
-                Err(Abort::Refused(refusal)) => {
-                    report.outcomes.push((id, Err(refusal)));
-                    tx.batch_execute("ROLLBACK TO SAVEPOINT cpor_import")
-                        .await?;
-                }
-                Err(other) => return Err(other),
-            }
-        }
-        tx.commit().await?;
-        Ok(report)
     }
 }
 
@@ -205,36 +164,5 @@ impl Inner {
             return Ok(vec![Version::FIRST]);
         }
         self.run(&CommitWork(prepared)).await
-    }
-
-    pub(super) async fn import(&self, claims: Vec<Claim>) -> Result<ImportReport, StoreError> {
-        // Each claim is checked against the catalogs first; a refused one is reported in its
-        // place and never reaches the database.
-        let mut refused: Vec<Option<(ClaimId, StoreError)>> = Vec::with_capacity(claims.len());
-        let mut writes: Vec<Write> = Vec::with_capacity(claims.len());
-        for claim in claims {
-            match claim.validate(&self.catalogs) {
-                Ok(()) => {
-                    refused.push(None);
-                    writes.push(Write::create(claim));
-                }
-                Err(invalid) => refused.push(Some((claim.id(), invalid.into()))),
-            }
-        }
-        let prepared = prepare(&writes, &self.catalogs)?;
-        let written = self.run(&ImportWork(prepared)).await?;
-        let mut written = written.outcomes.into_iter();
-        let mut report = ImportReport::with_capacity(refused.len());
-        for slot in refused {
-            match slot {
-                Some(refusal) => report.outcomes.push((refusal.0, Err(refusal.1))),
-                None => {
-                    if let Some(outcome) = written.next() {
-                        report.outcomes.push(outcome);
-                    }
-                }
-            }
-        }
-        Ok(report)
     }
 }
