@@ -17,7 +17,8 @@
 //! `seq` order, with `FOR NO KEY UPDATE SKIP LOCKED`, and sets their lease. A caller skips
 //! the claims another is taking at that moment, and a claim another caller took since its
 //! snapshot is checked again on the new row and passed over, so concurrent sweeps on any
-//! number of instances get disjoint batches and none comes back empty while a claim is free.
+//! number of instances get disjoint batches, and none comes back empty while a claim is free
+//! that no other caller is taking at that moment.
 //! (A lease kept in a table of its own, written with an `INSERT ... ON CONFLICT DO UPDATE
 //! ... WHERE` the lease ran out, is as exclusive, but a caller whose snapshot predates
 //! another's leases picks those claims, loses them to the upsert's check and may come back
