@@ -286,7 +286,7 @@ fn later() -> impl Strategy<Value = Duration> {
 }
 
 proptest! {
-    #![proptest_config(proptest_config(1000, "proptest-regressions/activity_deadlines.txt"))]
+    #![proptest_config(proptest_config(500, "proptest-regressions/activity_deadlines.txt"))]
 
     #[test]
     fn consent_expires_exactly_30_days_after_creation(

@@ -352,7 +352,9 @@ fn two_killed_instances_expire_each_claim_once_and_lose_no_event() {
     let repeats: usize = delivered.values().map(|n| n - 1).sum();
     println!(
         "postgres two-instance crash test: {ROUNDS} rounds, each instance killed once per \
-         round; {} due claims, swept by instance a {}, by b {}, after the kills {finished}; \
+         round; {} due claims, reported swept by instance a {} and by b {} (a sweep reports when it \
+         ends: the others were expired by sweeps killed part way), left after the kills \
+         {finished}; \
          {} events delivered ({repeats} repeat deliveries); lost events {}, events without \
          their claim {}",
         before.len(),

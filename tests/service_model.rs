@@ -2345,7 +2345,7 @@ impl StateMachineTest for ServiceTest {
 }
 
 prop_state_machine! {
-    #![proptest_config(proptest_config(1000, "proptest-regressions/service_model.txt"))]
+    #![proptest_config(proptest_config(500, "proptest-regressions/service_model.txt"))]
 
     #[test]
     fn the_service_keeps_the_store_consistent_across_partners(sequential 1..25 => ServiceTest);

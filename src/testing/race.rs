@@ -19,7 +19,7 @@ use crate::text::Text;
 /// How many threads each race runs.
 pub const RACE_THREADS: usize = 8;
 /// How many attempts each thread of a race makes.
-pub const RACE_ATTEMPTS: usize = 1_000;
+pub const RACE_ATTEMPTS: usize = 500;
 /// How many keys (and, in the lost-update race, drafts) the threads contend for.
 pub const RACE_KEYS: usize = 50;
 /// How many partner locations compete for each key.

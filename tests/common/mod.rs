@@ -9,8 +9,13 @@ use cpor::association::{
 use cpor::{Actor, Catalog, ClaimId, PartnerId, PartnerUserRole, Text, UserId, UserRoles};
 use proptest::test_runner::{Config, FileFailurePersistence};
 
-/// A proptest config with `cases` cases, persisting failures under `proptest-regressions/`.
+/// A proptest config with `cases` cases (or `PROPTEST_CASES`, if set, for a longer or
+/// shorter run), persisting failures under `proptest-regressions/`.
 pub fn proptest_config(cases: u32, file: &'static str) -> Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
     Config {
         cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(file))),
