@@ -379,14 +379,21 @@ pub(super) fn race_workers_share_the_outbox<F: StoreFactory>(factory: &F) -> Out
     // Each worker leases small batches and acknowledges each: with leases that never run
     // out, no event may reach two workers.
     let total = written.len();
+    let barrier = std::sync::Barrier::new(RACE_WORKERS);
     let results: Vec<Result<Vec<EventId>, StoreError>> = thread::scope(|scope| {
         let workers: Vec<_> = (0..RACE_WORKERS)
             .map(|_| {
                 scope.spawn(|| {
                     let mut mine = Vec::new();
+                    let mut first = true;
                     // More than every event: an event was handed out twice, stop.
                     while mine.len() <= total {
                         let batch = store.lease_events(now, LEASE, 7)?;
+                        // Every worker holds its first batch before any acknowledges: they
+                        // overlap at least once, whatever the scheduler does.
+                        if std::mem::take(&mut first) {
+                            barrier.wait();
+                        }
                         if batch.is_empty() {
                             break;
                         }
