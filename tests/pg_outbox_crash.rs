@@ -30,7 +30,7 @@ use common::{admin_of, claim_id, mws_form, reviewer, t0, text};
 use pg_support::Schema;
 
 /// How many times the two instances are killed.
-const ROUNDS: u64 = 12;
+const ROUNDS: u64 = 25;
 /// How many claims are due.
 const CLAIMS: u128 = 150;
 /// The environment of a child: the server, its schema, the delivery log, the instance's
