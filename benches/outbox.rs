@@ -13,8 +13,9 @@
 
 mod support;
 
+use support::TempDir;
+
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -25,33 +26,6 @@ use cpor::event::{Event, EventId};
 use cpor::store::{Claim, InMemoryStore, SqliteStore, Store, Synchronous, Write};
 use cpor::{Catalog, EmailAddress, TenantId};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-
-/// A directory of its own under the system's temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "cpor-bench-outbox-{}-{name}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn db(&self) -> PathBuf {
-        self.0.join("claims.db")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Makes typical claims (`support::draft`) with fresh numbers, and their events.
 struct Claims {
@@ -126,7 +100,7 @@ fn commit(c: &mut Criterion) {
     let memory = InMemoryStore::new();
     commit_with_events(c, "memory", &memory, &mut claims);
     for synchronous in [Synchronous::Full, Synchronous::Normal] {
-        let dir = TempDir::new("commit");
+        let dir = TempDir::new("outbox-commit");
         let store = SqliteStore::open_with(dir.db(), synchronous).unwrap();
         let name = match synchronous {
             Synchronous::Full => "sqlite FULL",
@@ -203,7 +177,7 @@ fn delivery_on<S: Store>(c: &mut Criterion, name: &str, make: impl Fn() -> S) {
 
 fn delivery(c: &mut Criterion) {
     delivery_on(c, "memory", InMemoryStore::new);
-    let dir = TempDir::new("delivery");
+    let dir = TempDir::new("outbox-delivery");
     let next = AtomicU64::new(0);
     delivery_on(c, "sqlite NORMAL", || {
         let n = next.fetch_add(1, Ordering::Relaxed);

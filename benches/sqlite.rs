@@ -24,9 +24,10 @@
 
 mod support;
 
+use support::TempDir;
+
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -52,33 +53,6 @@ fn growth_sizes() -> Vec<usize> {
 
 /// The claims of one batch of a prefill or an import.
 const PREFILL_BATCH: usize = 10_000;
-
-/// A directory of its own under the system's temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "cpor-bench-sqlite-{}-{name}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn db(&self) -> PathBuf {
-        self.0.join("claims.db")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Makes typical claims (`support::draft`: 3 workloads, 2 contacts) with fresh numbers.
 struct Claims {
@@ -186,7 +160,7 @@ impl Raw {
 fn commit_beside_raw(c: &mut Criterion) {
     let mut claims = Claims::new();
     for synchronous in [Synchronous::Full, Synchronous::Normal] {
-        let (raw_dir, store_dir) = (TempDir::new("raw"), TempDir::new("store"));
+        let (raw_dir, store_dir) = (TempDir::new("sqlite-raw"), TempDir::new("sqlite-store"));
         let mut raw = Raw::open(&raw_dir, synchronous);
         let store = SqliteStore::open_with(store_dir.db(), synchronous).unwrap();
         // Both start from the same 1,000 claims.
@@ -332,9 +306,9 @@ impl RawImport {
 
 fn import(c: &mut Criterion) {
     let mut claims = Claims::new();
-    let dir = TempDir::new("import");
+    let dir = TempDir::new("sqlite-import");
     let store = SqliteStore::open(dir.db()).unwrap();
-    let raw_dir = TempDir::new("raw-import");
+    let raw_dir = TempDir::new("sqlite-raw-import");
     let mut raw = RawImport::open(&raw_dir);
     let mut group = c.benchmark_group("sqlite import (FULL)");
     group.sample_size(10);
@@ -370,7 +344,7 @@ fn growth(c: &mut Criterion) {
     let mut claims = Claims::new();
     let mut group = c.benchmark_group("sqlite commit growth (NORMAL)");
     for size in growth_sizes() {
-        let dir = TempDir::new("growth");
+        let dir = TempDir::new("sqlite-growth");
         let store = SqliteStore::open_with(dir.db(), Synchronous::Normal).unwrap();
         prefill(&store, &mut claims, size);
         group.bench_function(

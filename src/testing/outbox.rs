@@ -79,6 +79,28 @@ fn draft(w: &World, n: u128) -> Outcome<Claim> {
     .into())
 }
 
+/// Creates `count` MCI nominations awaiting consent, each about its own customer; returns
+/// their IDs in the order stored and a moment after every one of their deadlines.
+fn nominations<S: Store + ?Sized>(
+    store: &S,
+    w: &World,
+    count: u128,
+) -> Outcome<(Vec<ClaimId>, DateTime<Utc>)> {
+    let a = partner(PARTNER_A)?;
+    let mut due = Vec::new();
+    let mut latest = None;
+    for n in 1..=count {
+        let customer = CustomerId::Tenant(tenant(n)?);
+        let claim: Claim = w.activity(claim_id(n)?, a, CAP_ONE, &customer, 0)?.into();
+        let deadline = claim.next_deadline().context("a nomination's deadline")?;
+        latest = latest.max(Some(deadline));
+        due.push(claim.id());
+        store.commit(vec![Write::create(claim)]).context("create")?;
+    }
+    let now = later(latest.context("a deadline")?, TimeDelta::seconds(1))?;
+    Ok((due, now))
+}
+
 pub(super) fn commit_writes_its_events<F: StoreFactory>(factory: &F) -> Outcome {
     let store = factory.make();
     let w = World::new()?;
@@ -319,22 +341,11 @@ pub(super) fn lease_takes_the_oldest_first_in_batches<F: StoreFactory>(factory: 
 pub(super) fn take_due_shares_the_due_claims<F: StoreFactory>(factory: &F) -> Outcome {
     let store = factory.make();
     let w = World::new()?;
-    let a = partner(PARTNER_A)?;
-    let mut due = Vec::new();
-    let mut latest = None;
-    for n in 1..=5 {
-        let customer = CustomerId::Tenant(tenant(n)?);
-        let claim: Claim = w.activity(claim_id(n)?, a, CAP_ONE, &customer, 0)?.into();
-        let deadline = claim.next_deadline().context("a nomination's deadline")?;
-        latest = latest.max(Some(deadline));
-        due.push(claim.id());
-        store.commit(vec![Write::create(claim)]).context("create")?;
-    }
+    let (due, now) = nominations(&store, &w, 5)?;
     // A draft has no deadline and is never due.
     store
         .commit(vec![Write::create(draft(&w, 9)?)])
         .context("a draft")?;
-    let now = later(latest.context("a deadline")?, TimeDelta::seconds(1))?;
     let before = w.at(0)?;
     same(
         "claims taken before any deadline",
@@ -442,17 +453,7 @@ pub(super) fn race_workers_share_the_outbox<F: StoreFactory>(factory: &F) -> Out
 pub(super) fn race_sweeps_share_the_due_claims<F: StoreFactory>(factory: &F) -> Outcome {
     let store = factory.make();
     let w = World::new()?;
-    let a = partner(PARTNER_A)?;
-    let mut due = Vec::new();
-    let mut latest = None;
-    for n in 1..=60 {
-        let customer = CustomerId::Tenant(tenant(n)?);
-        let claim: Claim = w.activity(claim_id(n)?, a, CAP_ONE, &customer, 0)?.into();
-        latest = latest.max(claim.next_deadline());
-        due.push(claim.id());
-        store.commit(vec![Write::create(claim)]).context("create")?;
-    }
-    let now = later(latest.context("a deadline")?, TimeDelta::seconds(1))?;
+    let (due, now) = nominations(&store, &w, 60)?;
     let total = due.len();
     let results: Vec<Result<Vec<ClaimId>, StoreError>> = thread::scope(|scope| {
         let sweeps: Vec<_> = (0..RACE_WORKERS)
